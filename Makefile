@@ -1,22 +1,75 @@
 # PyTorch Lightning 入門 — every target does its own set-up, so a fresh clone needs only
 # `make slides` or `make test`. Nothing is redone when its inputs have not changed.
 
-PYTHON ?= python3
-VENV   := .venv
-PY     := $(VENV)/bin/python
-# The venv's tools (python, pip, pytest, node, marp) come first for every recipe.
+PYTHON       ?= python3
+# Used only when no Node >= 18 is on PATH: then nodeenv downloads this one.
+NODE_VERSION ?= lts
+# nodeenv's --with-npm silently installs nothing without a version.
+NPM_VERSION  := 11.19.1
+VENV := .venv
+PY   := $(VENV)/bin/python
+# The venv's tools (python, pip, pytest, node, npm) come first for every recipe.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+DECKS      := $(wildcard slides/*.md)
+HTML       := $(DECKS:slides/%.md=build/%.html)
+PDF        := $(DECKS:slides/%.md=build/%.pdf)
+PPTX       := $(DECKS:slides/%.md=build/%.pptx)
+FONT_THEME := build/themes/lightning-fonts.css
+THEME_DEPS := $(wildcard slides/themes/*.css) $(FONT_THEME) marp.config.mjs node_modules/.installed
 
 MNIST_RAW   := data/MNIST/raw
 MNIST_FILES := $(addprefix $(MNIST_RAW)/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
-.PHONY: test data snippets snippets-check clean distclean
+.PHONY: slides html pdf pptx serve test data snippets snippets-check clean distclean
 .DELETE_ON_ERROR:
 
-test: $(VENV)/.installed $(MNIST_FILES) snippets-check
+# ---- the deck -------------------------------------------------------------------------------
+slides: html pdf
+html: $(HTML)
+pdf: $(PDF)
+pptx: $(PPTX)
+
+build/%.html: slides/%.md $(THEME_DEPS) | $(VENV)/.installed
+	$(PY) -m tools.marp_build $< -o $@
+build/%.pdf: slides/%.md $(THEME_DEPS) | $(VENV)/.installed
+	$(PY) -m tools.marp_build $< --pdf -o $@
+build/%.pptx: slides/%.md $(THEME_DEPS) | $(VENV)/.installed
+	$(PY) -m tools.marp_build $< --pptx -o $@
+
+# Noto Sans JP + Noto Sans Mono, cut to the deck's characters and embedded as data: URIs.
+$(FONT_THEME): $(DECKS) tools/fonts.py node_modules/.installed $(VENV)/.installed
+	$(PY) -m tools.fonts $@
+
+# Live preview in the browser; rebuilds on save (run `make` again after adding new characters,
+# so the embedded font subset covers them).
+serve: $(THEME_DEPS)
+	node_modules/.bin/marp --server slides
+
+# ---- Node and marp-cli, inside .venv ---------------------------------------------------------
+$(VENV)/bin/npm: | $(VENV)/.installed
+	@if node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' 2>/dev/null; then \
+	  echo "nodeenv: linking the system Node $$(node --version) into $(VENV)"; \
+	  nodeenv --quiet -p --node=system --with-npm --npm=$(NPM_VERSION); \
+	else \
+	  echo "nodeenv: no Node >= 18 on PATH; downloading Node ($(NODE_VERSION)) into $(VENV)"; \
+	  nodeenv --quiet -p --node=$(NODE_VERSION) --with-npm --npm=$(NPM_VERSION) || { \
+	    rm -f $(VENV)/bin/node $(VENV)/bin/npm; \
+	    echo "error: no Node.js >= 18 on PATH, and nodeenv could not download one." >&2; \
+	    echo "Install Node.js >= 18 (Debian/Ubuntu: apt-get install nodejs), or let nodeenv reach nodejs.org; then run make again." >&2; \
+	    exit 1; }; \
+	fi
+
+node_modules/.installed: package.json package-lock.json | $(VENV)/bin/npm
+	npm ci --no-audit --no-fund --loglevel=error || { \
+	  echo "error: npm ci failed: can this machine reach the npm registry ($$(npm config get registry))?" >&2; exit 1; }
+	touch $@
+
+# ---- Python side, data, tests ---------------------------------------------------------------
+test: $(VENV)/.installed $(MNIST_FILES) snippets-check slides
 	$(PY) -m pytest
 
-# Python side: venv, then the "dev" dependency group of pyproject.toml (needs pip >= 25.1).
+# venv, then the "dev" dependency group of pyproject.toml (needs pip >= 25.1).
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=25.1"

@@ -109,14 +109,15 @@ def locate(filename: str, line: int, decks: list[Path] = DECKS) -> tuple[Piece, 
     return None
 
 
-def read_pieces(deck: Path) -> list[Piece]:
-    """Every fenced block of a Marp deck with its slide number, slide title and markers."""
+def read_deck(deck: Path) -> tuple[list[str], list[Piece]]:
+    """The slide titles of a Marp deck ("" for a slide without heading), and every fenced block
+    with its slide number, slide title and markers."""
     lines = deck.read_text(encoding="utf-8").splitlines(keepends=True)
     start = 0
     if lines and lines[0].strip() == "---":  # front matter is not a slide
         start = next(i for i in range(1, len(lines)) if lines[i].strip() == "---") + 1
     pieces: list[Piece] = []
-    slide, title = 1, ""
+    titles = [""]
     marker, marks = None, []
     i = start
     while i < len(lines):
@@ -124,9 +125,9 @@ def read_pieces(deck: Path) -> list[Piece]:
         stripped = line.strip()
         fence = FENCE.match(line)
         if stripped == "---":
-            slide, title = slide + 1, ""
-        elif not title and re.match(r"#{1,6}\s", stripped):
-            title = stripped.lstrip("#").strip()
+            titles.append("")
+        elif not titles[-1] and re.match(r"#{1,6}\s", stripped):
+            titles[-1] = stripped.lstrip("#").strip()
         elif m := MARKER.match(stripped):
             marker = m.group(1).strip()
         elif m := MARK.match(stripped):
@@ -139,11 +140,15 @@ def read_pieces(deck: Path) -> list[Piece]:
                 j += 1
             if j == len(lines):
                 raise DeckError(f"{shown(deck)}:{i + 1}: code block is never closed")
-            pieces.append(Piece(deck, i + 1, slide, title, info.strip(), "".join(body), marker, marks))
+            pieces.append(Piece(deck, i + 1, len(titles), titles[-1], info.strip(), "".join(body), marker, marks))
             marker, marks = None, []
             i = j
         i += 1
-    return pieces
+    return titles, pieces
+
+
+def read_pieces(deck: Path) -> list[Piece]:
+    return read_deck(deck)[1]
 
 
 def read_blocks(deck: Path) -> list[Block]:

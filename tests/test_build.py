@@ -1,0 +1,109 @@
+"""The built deck (HTML and PDF from `make slides`): complete, offline, Japanese everywhere.
+
+`make test` builds first; run `make slides` before calling pytest by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from fontTools.ttLib import TTFont
+
+from tools import snippets
+
+ROOT = Path(__file__).resolve().parent.parent
+DECK = ROOT / "slides" / "pytorch-lightning.md"
+HTML = ROOT / "build" / "pytorch-lightning.html"
+PDF = ROOT / "build" / "pytorch-lightning.pdf"
+FONT_THEME = ROOT / "build" / "themes" / "lightning-fonts.css"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built():
+    for output in (HTML, PDF, FONT_THEME):
+        assert output.is_file(), f"{output} is missing: run `make slides` first"
+        assert output.stat().st_mtime >= DECK.stat().st_mtime, f"{output} is older than the deck: run `make slides`"
+
+
+def pdf_fonts() -> list[dict[str, str]]:
+    lines = subprocess.run(["pdffonts", str(PDF)], capture_output=True, text=True, check=True).stdout.splitlines()
+    header = lines[0].split()
+    rows = []
+    for line in lines[2:]:
+        # name type encoding emb sub uni object ID: read from the right, the type has spaces
+        parts = line.split()
+        rows.append({"name": parts[0], "emb": parts[-5], "sub": parts[-4]})
+    assert header[0] == "name"
+    return rows
+
+
+def embedded_cmap() -> dict[str, set[int]]:
+    """Family -> code points that the theme's embedded fonts can draw."""
+    css = FONT_THEME.read_text()
+    cover: dict[str, set[int]] = {}
+    for family, data in re.findall(r"font-family:'([^']+)'.*?base64,([A-Za-z0-9+/=]+)", css):
+        font = TTFont(io.BytesIO(base64.b64decode(data)))
+        cover.setdefault(family, set()).update(font.getBestCmap())
+    return cover
+
+
+def test_pdf_has_one_page_per_slide():
+    info = subprocess.run(["pdfinfo", str(PDF)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    titles, _ = snippets.read_deck(DECK)
+    assert pages == len(titles)
+
+
+def test_pdf_embeds_only_our_fonts_including_japanese():
+    fonts = pdf_fonts()
+    assert fonts, "the PDF has no fonts"
+    assert all(f["emb"] == "yes" and f["sub"] == "yes" for f in fonts), fonts
+    names = [re.sub(r"^[A-Z]{6}\+", "", f["name"]) for f in fonts]
+    assert any(n.startswith("NotoSansJP") for n in names), names
+    # A system font here would mean a glyph fell back to whatever this machine has.
+    assert all(n.startswith(("NotoSansJP", "NotoSansMono")) for n in names), names
+
+
+def test_embedded_fonts_cover_every_character_of_the_deck_and_the_pdf():
+    cover = embedded_cmap()
+    japanese, mono = cover["Noto Sans JP"], cover["Noto Sans Mono"]
+    deck_chars = {ord(c) for c in DECK.read_text(encoding="utf-8") if not c.isspace()}
+    assert deck_chars - japanese == set(), "characters of the deck missing from the embedded font"
+    pdf_text = subprocess.run(["pdftotext", str(PDF), "-"], capture_output=True, text=True, check=True).stdout
+    pdf_chars = {ord(c) for c in pdf_text if not c.isspace()}
+    assert pdf_chars - japanese == set()
+    assert {ord(c) for c in "import pytorch_lightning as pl"} <= mono
+
+
+def test_fonts_are_small_subsets():
+    assert FONT_THEME.stat().st_size < 400_000  # all of Noto Sans JP would be megabytes
+
+
+def test_notes_keep_real_notes_but_no_test_markers():
+    html = HTML.read_text(encoding="utf-8")
+    assert "<!-- pytest-codeblocks:cont -->" in DECK.read_text(encoding="utf-8")  # so this test can fail
+    assert "pytest-codeblocks:" not in html
+    assert "pytest.mark." not in html
+    assert "ダウンロードだけ" in html  # a code comment on a slide
+    assert "prepare_data で self に状態を持たせてはいけない" in html  # a speaker note
+
+
+def test_html_loads_nothing_from_the_network():
+    playwright = pytest.importorskip("playwright.sync_api")
+    requests: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(HTML.as_uri(), wait_until="networkidle")
+        families = page.evaluate("() => [...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+        browser.close()
+    remote = [u for u in requests if not u.startswith(("file:", "data:", "about:"))]
+    assert remote == []
+    assert any("Noto Sans JP" in f for f in families), families

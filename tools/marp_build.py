@@ -1,0 +1,92 @@
+"""Run marp-cli on a deck and fail on what it only warns about.
+
+marp-cli exits 0 when it blocks a local file, prints its usage for a misplaced argument, or
+meets a theme it does not know (it silently falls back to the default). For a build that users
+trust, each of these is an error here, with a one-line cause and a remedy. Options live in
+``marp.config.mjs``; this wrapper adds none of its own.
+
+    python -m tools.marp_build slides/pytorch-lightning.md -o build/pytorch-lightning.html
+    python -m tools.marp_build slides/pytorch-lightning.md --pdf -o build/pytorch-lightning.pdf
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MARP = ROOT / "node_modules" / ".bin" / "marp"
+THEME_DIRS = [ROOT / "slides" / "themes", ROOT / "build" / "themes"]
+BUILTIN_THEMES = {"default", "gaia", "uncover"}
+NO_BROWSER = re.compile(r"No suitable browser|ERR_LAUNCHER|Failed to launch|install Google Chrome", re.I)
+BROWSER_REMEDY = (
+    "PDF, PPTX and images need a browser: install one (Debian/Ubuntu: `apt-get install chromium`; "
+    "macOS/Windows: Google Chrome or Edge) or point CHROME_PATH at a Chrome/Chromium executable."
+)
+
+
+def theme_names() -> set[str]:
+    names = set(BUILTIN_THEMES)
+    for folder in THEME_DIRS:
+        for css in folder.glob("*.css"):
+            if m := re.search(r"@theme\s+([\w-]+)", css.read_text(encoding="utf-8")):
+                names.add(m.group(1))
+    return names
+
+
+def deck_theme(deck: Path) -> str | None:
+    """The `theme:` of the deck's front matter, if it has one."""
+    text = deck.read_text(encoding="utf-8")
+    front = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    theme = re.search(r"^theme:\s*(\S+)\s*$", front.group(1), re.M) if front else None
+    return theme.group(1).strip("'\"") if theme else None
+
+
+def problems_in_output(output: str) -> list[str]:
+    """Lines where marp-cli warned, failed, or printed its usage instead of converting."""
+    found = [line.strip() for line in output.splitlines() if re.match(r"\[\s*(WARN|ERROR)\s*\]", line.strip())]
+    if re.search(r"^Usage:", output, re.M):
+        found.append("marp-cli printed its usage: the arguments are wrong")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    decks = [Path(a) for a in args if a.endswith(".md")]
+    known = theme_names()
+    for deck in decks:
+        theme = deck_theme(deck)
+        if theme and theme not in known:
+            print(f"error: {deck}: unknown theme '{theme}' (known: {', '.join(sorted(known))}). "
+                  "Fix the front matter, or add the theme under slides/themes/.", file=sys.stderr)
+            return 1
+    if not MARP.exists():
+        print(f"error: {MARP} is missing: run `make slides` (it installs Node and marp-cli) or `npm ci`.",
+              file=sys.stderr)
+        return 1
+    if shutil.which("node") is None:
+        print("error: Node.js is not on PATH: run `make slides` (it puts Node into .venv with nodeenv) "
+              "or install Node.js >= 18.", file=sys.stderr)
+        return 1
+    done = subprocess.run([str(MARP), *args], cwd=ROOT, capture_output=True, text=True, env=os.environ)
+    output = done.stdout + done.stderr
+    sys.stderr.write(output)
+    if NO_BROWSER.search(output):
+        print(f"error: marp-cli found no browser. {BROWSER_REMEDY}", file=sys.stderr)
+        return 1
+    found = problems_in_output(output)
+    if done.returncode != 0 or found:
+        print(f"error: marp-cli {'failed' if done.returncode else 'warned'} "
+              f"(exit {done.returncode}); warnings count as errors here:", file=sys.stderr)
+        for line in found:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
