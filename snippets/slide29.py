@@ -1,0 +1,9 @@
+import torch
+
+from litmodule import LitModule
+
+model = LitModule()
+print(isinstance(model, torch.nn.Module))
+print(list(model.state_dict())[:2])
+print(model(torch.zeros(1, 1, 28, 28)).shape)
+print(f"パラメータ数: {sum(p.numel() for p in model.parameters()):,}")
