@@ -33,6 +33,7 @@ FACES = [
     ("noto-sans-jp", "400.css"),
     ("noto-sans-jp", "700.css"),
     ("noto-sans-mono", "400.css"),
+    ("noto-sans-mono", "700.css"),  # code inside headings is bold
 ]
 FONT_FACE = re.compile(r"@font-face\s*{(.*?)}", re.S)
 
