@@ -45,3 +45,26 @@ def test_a_failing_block_names_slide_title_and_line(tmp_path: Path):
     assert "1 failed, 1 passed" in done.stdout
     assert f'{tmp_path}/deck.md:17 (slide 2「壊れたスライド」): raise ValueError("boom")' in done.stdout
     assert "ValueError: boom" in done.stdout
+
+
+def test_a_wrong_expected_output_names_slide_and_shows_both(tmp_path: Path):
+    deck = textwrap.dedent('''\
+        ---
+        marp: true
+        ---
+
+        # 出力の確認
+
+        ```python
+        print(1 + 1)
+        ```
+
+        <!-- pytest-codeblocks:expected-output -->
+        ```text
+        3
+        ```
+    ''')
+    done = run_deck(tmp_path, deck)
+    assert done.returncode == 1
+    assert f"{tmp_path}/deck.md:7 (slide 1「出力の確認」): this code block failed" in done.stdout
+    assert "Expected output\n```\n3\n```\nbut got\n```\n2\n```" in done.stdout

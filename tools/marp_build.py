@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     output = done.stdout + done.stderr
     sys.stderr.write(output)
     if NO_BROWSER.search(output):
-        print(f"error: marp-cli found no browser. {BROWSER_REMEDY}", file=sys.stderr)
+        print(f"error: marp-cli could not find or start a browser. {BROWSER_REMEDY}", file=sys.stderr)
         return 1
     found = problems_in_output(output)
     if done.returncode != 0 or found:

