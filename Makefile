@@ -21,7 +21,7 @@ THEME_DEPS := $(wildcard slides/themes/*.css) $(FONT_THEME) marp.config.mjs node
 MNIST_RAW   := data/MNIST/raw
 MNIST_FILES := $(addprefix $(MNIST_RAW)/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
-.PHONY: slides html pdf pptx serve test data snippets snippets-check clean distclean
+.PHONY: slides html pdf pptx serve test data snippets snippets-check notebook clean distclean
 .DELETE_ON_ERROR:
 
 # ---- the deck -------------------------------------------------------------------------------
@@ -87,6 +87,10 @@ snippets: $(VENV)/.installed
 	$(PY) -m tools.snippets write
 snippets-check: $(VENV)/.installed
 	$(PY) -m tools.snippets check
+
+# The Jupyter notebook, generated from the deck (tools/notebook.py); its drift is a test.
+notebook: $(VENV)/.installed
+	$(PY) -m tools.notebook write
 
 clean:
 	rm -rf build .pytest_cache

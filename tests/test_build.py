@@ -56,8 +56,8 @@ def embedded_cmap() -> dict[str, set[int]]:
 def test_pdf_has_one_page_per_slide():
     info = subprocess.run(["pdfinfo", str(PDF)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
-    titles, _ = snippets.read_deck(DECK)
-    assert pages == len(titles)
+    slides, _ = snippets.read_deck(DECK)
+    assert pages == len(slides)
 
 
 def test_pdf_embeds_only_our_fonts_including_japanese():

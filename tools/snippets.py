@@ -48,6 +48,15 @@ class DeckError(Exception):
 
 
 @dataclass
+class Slide:
+    """One slide: its number, its first heading ("" if none) and its Markdown outside code blocks."""
+
+    number: int
+    title: str = ""
+    prose: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Piece:
     """One fenced block as it stands in the deck."""
 
@@ -109,15 +118,14 @@ def locate(filename: str, line: int, decks: list[Path] = DECKS) -> tuple[Piece, 
     return None
 
 
-def read_deck(deck: Path) -> tuple[list[str], list[Piece]]:
-    """The slide titles of a Marp deck ("" for a slide without heading), and every fenced block
-    with its slide number, slide title and markers."""
+def read_deck(deck: Path) -> tuple[list[Slide], list[Piece]]:
+    """The slides of a Marp deck, and every fenced block with its slide number, title and markers."""
     lines = deck.read_text(encoding="utf-8").splitlines(keepends=True)
     start = 0
     if lines and lines[0].strip() == "---":  # front matter is not a slide
         start = next(i for i in range(1, len(lines)) if lines[i].strip() == "---") + 1
     pieces: list[Piece] = []
-    titles = [""]
+    slides = [Slide(1)]
     marker, marks = None, []
     i = start
     while i < len(lines):
@@ -125,10 +133,12 @@ def read_deck(deck: Path) -> tuple[list[str], list[Piece]]:
         stripped = line.strip()
         fence = FENCE.match(line)
         if stripped == "---":
-            titles.append("")
-        elif not titles[-1] and re.match(r"#{1,6}\s", stripped):
-            titles[-1] = stripped.lstrip("#").strip()
-        elif m := MARKER.match(stripped):
+            slides.append(Slide(len(slides) + 1))
+            i += 1
+            continue
+        if not slides[-1].title and re.match(r"#{1,6}\s", stripped):
+            slides[-1].title = stripped.lstrip("#").strip()
+        if m := MARKER.match(stripped):
             marker = m.group(1).strip()
         elif m := MARK.match(stripped):
             marks.append(m.group(1))
@@ -140,11 +150,14 @@ def read_deck(deck: Path) -> tuple[list[str], list[Piece]]:
                 j += 1
             if j == len(lines):
                 raise DeckError(f"{shown(deck)}:{i + 1}: code block is never closed")
-            pieces.append(Piece(deck, i + 1, len(titles), titles[-1], info.strip(), "".join(body), marker, marks))
+            slide = slides[-1]
+            pieces.append(Piece(deck, i + 1, slide.number, slide.title, info.strip(), "".join(body), marker, marks))
             marker, marks = None, []
             i = j
+        else:
+            slides[-1].prose.append(line)
         i += 1
-    return titles, pieces
+    return slides, pieces
 
 
 def read_pieces(deck: Path) -> list[Piece]:
