@@ -95,4 +95,4 @@ notebook: $(VENV)/.installed
 clean:
 	rm -rf build .pytest_cache
 distclean: clean
-	rm -rf $(VENV) node_modules data
+	rm -rf $(VENV) node_modules data .cache

