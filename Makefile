@@ -21,7 +21,7 @@ THEME_DEPS := $(wildcard slides/themes/*.css) $(FONT_THEME) marp.config.mjs node
 MNIST_RAW   := data/MNIST/raw
 MNIST_FILES := $(addprefix $(MNIST_RAW)/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
-.PHONY: slides html pdf pptx serve test data snippets snippets-check notebook clean distclean
+.PHONY: slides html pdf pptx serve test data snippets snippets-check notebook bench bench-slide clean distclean
 .DELETE_ON_ERROR:
 
 # ---- the deck -------------------------------------------------------------------------------
@@ -91,6 +91,16 @@ snippets-check: $(VENV)/.installed
 # The Jupyter notebook, generated from the deck (tools/notebook.py); its drift is a test.
 notebook: $(VENV)/.installed
 	$(PY) -m tools.notebook write
+
+# Benchmark (not part of `make test`): Lightning vs plain PyTorch, the fit, the build; ~10 min.
+# Results in build/bench/; `make bench-slide` keeps them in bench/ and writes the 性能 slide.
+bench: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
+	$(PY) -m tools.bench
+bench-slide: $(VENV)/.installed
+	test -f build/bench/results.json || { echo "error: no build/bench/results.json: run make bench first" >&2; exit 1; }
+	mkdir -p bench && cp build/bench/results.json bench/results.json
+	$(PY) -m tools.bench_slide write
+	$(PY) -m tools.notebook write  # the notebook carries the slide's text too
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,0 +1,31 @@
+"""`make bench` runs and writes its outputs (smoke: a few steps), and the 性能 slide is its output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bench_runs_and_writes_its_outputs(tmp_path: Path):
+    cmd = [sys.executable, "-m", "tools.bench", "--out", str(tmp_path), "--steps", "3", "--repeats", "1",
+           "--default-repeats", "0", "--skip-build"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    parity = results["parity"]
+    assert parity["steps"] == 3 and parity["losses_agree"]
+    assert parity["plain"]["median"] > 0 and parity["lightning"]["median"] > 0
+    assert results["machine"]["torch"] and results["machine"]["cores"] >= 1
+    assert 0 <= results["fit"]["curve"][-1]["test_acc"] <= 1
+    report = (tmp_path / "results.md").read_text()
+    assert "Lightning / plain" in report and report in done.stdout
+    assert (tmp_path / "parity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_performance_slide_is_the_kept_bench_output():
+    done = subprocess.run([sys.executable, "-m", "tools.bench_slide", "check"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

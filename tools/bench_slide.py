@@ -1,0 +1,87 @@
+"""Write the deck's 性能 slide from the benchmark's results, so no figure on it is typed by hand.
+
+``make bench`` measures (build/bench/results.json); ``make bench-slide`` keeps that file as
+``bench/results.json`` and rewrites the slide from it. A test fails when the slide and the kept
+results disagree.
+
+    python -m tools.bench_slide write   # rewrite the slide from bench/results.json
+    python -m tools.bench_slide check   # exit 1 with a diff when the slide differs
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+DECK = ROOT / "slides" / "pytorch-lightning.md"
+HEADING = "# 性能：Lightning のオーバーヘッド"
+FIX = "make bench-slide"
+
+
+def render(results: dict) -> str:
+    """The whole slide, heading to last line, from the benchmark's results."""
+    m, p, fit = results["machine"], results["parity"], results.get("fit")
+    plain, light, ratio = p["plain"], p["lightning"], p["ratio"]
+    lines = [
+        HEADING,
+        "",
+        f"`make bench` の実測：{m['date']}、{m['cpu']}（{m['cores']} コア、GPU {'なし' if not m['gpu'] else m['gpu']}）、"
+        f"torch {m['torch'].split('+')[0]}、pytorch-lightning {m['pytorch_lightning']}",
+        "",
+        f"| 同じ {p['steps']} ステップ + 検証 | PyTorch だけ | Lightning（既定の設定） |",
+        "| --- | ---: | ---: |",
+        f"| 時間（中央値、{len(plain['runs'])} 回） | {plain['median']:.2f} 秒 | {light['median']:.2f} 秒 |",
+        f"| 比（中央値、最小〜最大） | 1 | {ratio['median']:.3f}（{ratio['min']:.3f}〜{ratio['max']:.3f}） |",
+        f"| 1 ステップあたりの差 | | {p['overhead_ms_per_step']:.1f} ミリ秒 |",
+        f"| 最大メモリ（RSS） | {plain['peak_rss_mb']:.0f} MB | {light['peak_rss_mb']:.0f} MB |",
+        f"| 最後の loss | {p['final_loss']['plain']:.6f} | {p['final_loss']['lightning']:.6f} |",
+        "",
+    ]
+    if fit and fit.get("seconds_to_98") is not None:
+        lines.append(f"- テスト精度 98% まで {fit['seconds_to_98']:.1f} 秒（{fit['samples'] / fit['train_seconds']:,.0f} 枚/秒、CPU のみ）")
+    lines.append("- 数値は `make bench-slide` がベンチマークの結果から書き込む（手で書き換えない）")
+    return "\n".join(lines) + "\n"
+
+
+def replace_slide(deck_text: str, slide: str) -> str:
+    start = deck_text.index(HEADING)
+    end = deck_text.find("\n---\n", start)
+    return deck_text[:start] + slide + deck_text[end if end != -1 else len(deck_text):]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["write", "check"])
+    args = parser.parse_args(argv)
+    deck_text = DECK.read_text(encoding="utf-8")
+    if HEADING not in deck_text:
+        print(f"error: {DECK.relative_to(ROOT)} has no slide headed '{HEADING}'", file=sys.stderr)
+        return 1
+    if not RESULTS.is_file():
+        print(f"error: {RESULTS.relative_to(ROOT)} is missing: run `make bench` and `{FIX}`", file=sys.stderr)
+        return 1
+    expected = replace_slide(deck_text, render(json.loads(RESULTS.read_text(encoding="utf-8"))))
+    if args.command == "write":
+        if expected != deck_text:
+            tmp = DECK.with_name(f".{DECK.name}.part")
+            tmp.write_text(expected, encoding="utf-8")
+            tmp.replace(DECK)
+        print(f"{DECK.relative_to(ROOT)}: 性能 slide written from {RESULTS.relative_to(ROOT)}")
+        return 0
+    if expected != deck_text:
+        diff = difflib.unified_diff(deck_text.splitlines(keepends=True), expected.splitlines(keepends=True),
+                                    fromfile=str(DECK.relative_to(ROOT)), tofile=f"{DECK.relative_to(ROOT)} (from bench)")
+        print(f"the 性能 slide differs from {RESULTS.relative_to(ROOT)}:\n{''.join(diff)}\nRegenerate with: {FIX}",
+              file=sys.stderr)
+        return 1
+    print("the 性能 slide matches the benchmark results")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
