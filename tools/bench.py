@@ -82,15 +82,18 @@ def parity(workdir: Path, steps: int, repeats: int, log) -> dict:
     kept = {k: v[1:] if len(v) > 1 else v for k, v in runs.items()}  # the first pair is warm-up
     plain = [r["seconds"] for r in kept["plain"]]
     light = [r["seconds"] for r in kept["lightning"]]
-    ratios = [b / a for a, b in zip(plain, light)]
+    ratios = [b / a for a, b in zip(plain, light, strict=True)]
+    cpu_ratios = [b["cpu_seconds"] / a["cpu_seconds"] for a, b in zip(kept["plain"], kept["lightning"], strict=True)]
     return {
         "steps": steps,
         "plain": summary(plain) | {"peak_rss_mb": max(r["peak_rss_mb"] for r in kept["plain"])},
         "lightning": summary(light) | {"peak_rss_mb": max(r["peak_rss_mb"] for r in kept["lightning"])},
         "ratio": {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)},
+        "cpu_ratio": {"median": statistics.median(cpu_ratios), "min": min(cpu_ratios), "max": max(cpu_ratios)},
+        "ratio_of_fastest": min(light) / min(plain),
         "overhead_ms_per_step": (statistics.median(light) - statistics.median(plain)) / steps * 1000,
         "final_loss": {"plain": kept["plain"][-1]["loss"], "lightning": kept["lightning"][-1]["loss"]},
-        "losses_agree": all(abs(a["loss"] - b["loss"]) < 1e-4 for a, b in zip(kept["plain"], kept["lightning"])),
+        "losses_agree": all(abs(a["loss"] - b["loss"]) < 1e-4 for a, b in zip(kept["plain"], kept["lightning"], strict=True)),
         "warmup": {k: v[0]["seconds"] for k, v in runs.items()},
     }
 
@@ -143,7 +146,9 @@ def markdown(results: dict) -> str:
         f"| time, median (min–max) | {p['plain']['median']:.2f} s ({p['plain']['min']:.2f}–{p['plain']['max']:.2f}) "
         f"| {p['lightning']['median']:.2f} s ({p['lightning']['min']:.2f}–{p['lightning']['max']:.2f}) |",
         f"| Lightning / plain, median (min–max) | 1 | {p['ratio']['median']:.3f} ({p['ratio']['min']:.3f}–{p['ratio']['max']:.3f}) |",
-        f"| overhead per step | | {p['overhead_ms_per_step']:.2f} ms |",
+        f"| ratio of the fastest runs | 1 | {p['ratio_of_fastest']:.3f} |",
+        f"| CPU-time ratio, median (min–max) | 1 | {p['cpu_ratio']['median']:.3f} ({p['cpu_ratio']['min']:.3f}–{p['cpu_ratio']['max']:.3f}) |",
+        f"| overhead per step (median wall time) | | {p['overhead_ms_per_step']:.2f} ms |",
         f"| peak RSS | {p['plain']['peak_rss_mb']:.0f} MB | {p['lightning']['peak_rss_mb']:.0f} MB |",
         f"| final training loss | {p['final_loss']['plain']:.6f} | {p['final_loss']['lightning']:.6f} |",
         "",

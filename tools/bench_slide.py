@@ -11,10 +11,11 @@ results disagree.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import sys
 from pathlib import Path
+
+from tools.generated import unified_diff, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -68,15 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     expected = replace_slide(deck_text, render(json.loads(RESULTS.read_text(encoding="utf-8"))))
     if args.command == "write":
         if expected != deck_text:
-            tmp = DECK.with_name(f".{DECK.name}.part")
-            tmp.write_text(expected, encoding="utf-8")
-            tmp.replace(DECK)
+            write_atomically(DECK, expected)
         print(f"{DECK.relative_to(ROOT)}: 性能 slide written from {RESULTS.relative_to(ROOT)}")
         return 0
     if expected != deck_text:
-        diff = difflib.unified_diff(deck_text.splitlines(keepends=True), expected.splitlines(keepends=True),
-                                    fromfile=str(DECK.relative_to(ROOT)), tofile=f"{DECK.relative_to(ROOT)} (from bench)")
-        print(f"the 性能 slide differs from {RESULTS.relative_to(ROOT)}:\n{''.join(diff)}\nRegenerate with: {FIX}",
+        diff = unified_diff(deck_text, expected, str(DECK.relative_to(ROOT)), source=str(RESULTS.relative_to(ROOT)))
+        print(f"the 性能 slide differs from {RESULTS.relative_to(ROOT)}:\n{diff}Regenerate with: {FIX}",
               file=sys.stderr)
         return 1
     print("the 性能 slide matches the benchmark results")

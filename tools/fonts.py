@@ -24,6 +24,8 @@ from fontTools.merge import Merger
 from fontTools.merge import Options as MergeOptions
 from fontTools.ttLib import TTFont
 
+from tools.generated import write_atomically
+
 ROOT = Path(__file__).resolve().parent.parent
 DECKS = sorted((ROOT / "slides").glob("*.md"))
 FONTSOURCE = ROOT / "node_modules" / "@fontsource"
@@ -143,9 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_name(f".{args.output.name}.part")
-    tmp.write_text(css, encoding="utf-8")
-    tmp.replace(args.output)  # marp never sees half a theme
+    write_atomically(args.output, css)  # marp never sees half a theme
     print(f"{args.output}: {len(css) // 1024} KiB of embedded fonts")
     return 0
 

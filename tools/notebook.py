@@ -14,7 +14,6 @@ does not run (GPU cluster) are shown as Markdown code, and expected outputs are 
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tools import snippets
+from tools.generated import unified_diff, write_atomically
 
 ROOT = snippets.ROOT
 NOTEBOOK = ROOT / "PyTorchLightningExampleOnMNIST.ipynb"
@@ -103,16 +103,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     if args.command == "write":
-        tmp = args.path.with_name(f".{args.path.name}.part")
-        tmp.write_text(expected, encoding="utf-8")
-        tmp.replace(args.path)
+        write_atomically(args.path, expected)
         print(f"{snippets.shown(args.path)}: written from the deck")
         return 0
     actual = args.path.read_text(encoding="utf-8") if args.path.is_file() else ""
     if actual != expected:
-        diff = difflib.unified_diff(actual.splitlines(keepends=True), expected.splitlines(keepends=True),
-                                    fromfile=snippets.shown(args.path), tofile=f"{snippets.shown(args.path)} (from the deck)")
-        print(f"{snippets.shown(args.path)} differs from the deck:\n{''.join(diff)}", file=sys.stderr)
+        diff = unified_diff(actual, expected, snippets.shown(args.path))
+        print(f"{snippets.shown(args.path)} differs from the deck:\n{diff}", file=sys.stderr)
         print(f"Regenerate with: {FIX}", file=sys.stderr)
         return 1
     print(f"{snippets.shown(args.path)} matches the deck")

@@ -20,11 +20,12 @@ Marp already accept, so nothing new appears on a slide:
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tools.generated import unified_diff, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 DECKS = sorted((ROOT / "slides").glob("*.md"))
@@ -221,17 +222,11 @@ def actual_files(folder: Path = SNIPPETS) -> dict[str, str]:
 
 def diff(expected: dict[str, str], actual: dict[str, str], folder: Path = SNIPPETS) -> str:
     """Unified diff from snippets/ (as it is) to what the deck says it should be."""
-    out = []
-    for name in sorted(expected.keys() | actual.keys()):
-        a, b = actual.get(name), expected.get(name)
-        if a != b:
-            out += difflib.unified_diff(
-                (a or "").splitlines(keepends=True),
-                (b or "").splitlines(keepends=True),
-                fromfile=f"{shown(folder)}/{name}" if a is not None else "/dev/null",
-                tofile=f"{shown(folder)}/{name} (from the deck)" if b is not None else "/dev/null",
-            )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in out)
+    return "".join(
+        unified_diff(actual.get(name, ""), expected.get(name, ""), f"{shown(folder)}/{name}")
+        for name in sorted(expected.keys() | actual.keys())
+        if actual.get(name) != expected.get(name)
+    )
 
 
 def write(folder: Path = SNIPPETS) -> list[str]:
@@ -244,9 +239,7 @@ def write(folder: Path = SNIPPETS) -> list[str]:
         changed.append(name)
     for name, text in expected.items():
         if actual.get(name) != text:
-            tmp = folder / f".{name}.part"
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(folder / name)
+            write_atomically(folder / name, text)
             changed.append(name)
     return changed
 
