@@ -38,6 +38,8 @@ def render(results: dict) -> str:
         "| --- | ---: | ---: |",
         f"| 時間（中央値、{len(plain['runs'])} 回） | {plain['median']:.2f} 秒 | {light['median']:.2f} 秒 |",
         f"| 比（中央値、最小〜最大） | 1 | {ratio['median']:.3f}（{ratio['min']:.3f}〜{ratio['max']:.3f}） |",
+        *([f"| CPU 時間の比（中央値、最小〜最大） | 1 | {p['cpu_ratio']['median']:.3f}"
+            f"（{p['cpu_ratio']['min']:.3f}〜{p['cpu_ratio']['max']:.3f}） |"] if "cpu_ratio" in p else []),
         f"| 1 ステップあたりの差 | | {p['overhead_ms_per_step']:.1f} ミリ秒 |",
         f"| 最大メモリ（RSS） | {plain['peak_rss_mb']:.0f} MB | {light['peak_rss_mb']:.0f} MB |",
         f"| 最後の loss | {p['final_loss']['plain']:.6f} | {p['final_loss']['lightning']:.6f} |",
@@ -45,7 +47,8 @@ def render(results: dict) -> str:
     ]
     if fit and fit.get("seconds_to_98") is not None:
         lines.append(f"- テスト精度 98% まで {fit['seconds_to_98']:.1f} 秒（{fit['samples'] / fit['train_seconds']:,.0f} 枚/秒、CPU のみ）")
-    lines.append("- 数値は `make bench-slide` がベンチマークの結果から書き込む（手で書き換えない）")
+    lines += ["", "<!--", "このスライドの数値は make bench の結果から make bench-slide が書き込んでいる（手で書き換えない）。"
+              "比は同じマシンで交互に実行した組ごとの比の中央値。内訳は build/bench/results.md。", "-->"]
     return "\n".join(lines) + "\n"
 
 
