@@ -68,11 +68,9 @@ def _find_block(item: TestBlock) -> snippets.Block | None:
     return None
 
 
-def _explain(block: snippets.Block, error: BaseException | None) -> str:
+def _explain(block: snippets.Block, error: BaseException) -> str:
     """Where in the deck the block failed, and the original error (pytest-codeblocks drops it)."""
     lines = [f"{block.first.where()}: this code block failed"]
-    if error is None:
-        return lines[0]
     # The innermost frame that is deck code: this block itself, or a snippets/ module it imports.
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         if frame.filename == "<string>":

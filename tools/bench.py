@@ -181,6 +181,7 @@ def markdown(results: dict) -> str:
 
 def chart(results: dict, path: Path) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -190,6 +191,7 @@ def chart(results: dict, path: Path) -> None:
     for kind, color in (("plain", "tab:blue"), ("lightning", "tab:purple")):
         runs = p[kind]["runs"]
         ax.plot(range(2, len(runs) + 2), runs, "o-", color=color, label=f"{kind} (median {p[kind]['median']:.2f} s)")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("run (interleaved; run 1 = warm-up, dropped)")
     ax.set_ylabel(f"seconds for {p['steps']} steps")
     ax.set_title(f"Lightning / plain = {p['ratio']['median']:.3f} (median) — {results['machine']['date']}")
