@@ -101,3 +101,21 @@ def test_a_block_pytest_codeblocks_would_skip_is_reported(tmp_path: Path, fence:
     message = str(error.value)
     assert f"{deck}:12 (slide 2「黙って飛ばされるブロック」)" in message
     assert "would not be run by pytest-codeblocks" in message and "pytest.mark.skip" in message
+
+
+def test_without_a_browser_make_slides_still_writes_the_html(tmp_path: Path):
+    # A copy of the project that shares .venv, node_modules and tools/ (mtimes kept: nothing to set up).
+    for name in (".venv", "node_modules", "tools", "marp.config.mjs"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    for name in ("pyproject.toml", "package.json", "package-lock.json"):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "slides", tmp_path / "slides", copy_function=shutil.copy2)
+    shutil.copytree(ROOT / "build" / "themes", tmp_path / "build" / "themes", copy_function=shutil.copy2)
+
+    env = dict(os.environ, CHROME_PATH=shutil.which("false"))
+    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "slides"], cwd=tmp_path,
+                          capture_output=True, text=True, env=env)
+    assert done.returncode != 0
+    assert "could not find or start a browser" in done.stderr and "apt-get install chromium" in done.stderr
+    assert (tmp_path / "build" / "pytorch-lightning.html").stat().st_size > 100_000
+    assert not (tmp_path / "build" / "pytorch-lightning.pdf").exists()  # no half-written PDF

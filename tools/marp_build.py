@@ -11,7 +11,6 @@ trust, each of these is an error here, with a one-line cause and a remedy. Optio
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MARP = ROOT / "node_modules" / ".bin" / "marp"
+CONFIG = ROOT / "marp.config.mjs"
 THEME_DIRS = [ROOT / "slides" / "themes", ROOT / "build" / "themes"]
 BUILTIN_THEMES = {"default", "gaia", "uncover"}
 NO_BROWSER = re.compile(r"No suitable browser|ERR_LAUNCHER|Failed to launch|install Google Chrome", re.I)
@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: Node.js is not on PATH: run `make slides` (it puts Node into .venv with nodeenv) "
               "or install Node.js >= 18.", file=sys.stderr)
         return 1
-    done = subprocess.run([str(MARP), *args], cwd=ROOT, capture_output=True, text=True, env=os.environ)
+    # The caller's working directory, so that relative paths in `args` mean what they say.
+    done = subprocess.run([str(MARP), "--config-file", str(CONFIG), *args], capture_output=True, text=True)
     output = done.stdout + done.stderr
     sys.stderr.write(output)
     if NO_BROWSER.search(output):
