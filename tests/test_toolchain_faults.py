@@ -119,3 +119,26 @@ def test_without_a_browser_make_slides_still_writes_the_html(tmp_path: Path):
     assert "could not find or start a browser" in done.stderr and "apt-get install chromium" in done.stderr
     assert (tmp_path / "build" / "pytorch-lightning.html").stat().st_size > 100_000
     assert not (tmp_path / "build" / "pytorch-lightning.pdf").exists()  # no half-written PDF
+
+
+def test_no_node_and_no_download_names_both_remedies(tmp_path: Path):
+    # A venv holding only python and nodeenv, a `node` that is not Node >= 18, and a download that
+    # fails (nodejs.org is unreachable here; online, version 99.0.0 does not exist).
+    venv_bin = tmp_path / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    for name in ("python", "nodeenv"):
+        (venv_bin / name).symlink_to(ROOT / ".venv" / "bin" / name)
+    shutil.copy2(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / ".venv" / ".installed").touch()
+    fake = tmp_path / "fakebin"
+    fake.mkdir()
+    (fake / "node").write_text("#!/bin/sh\nexit 1\n")
+    (fake / "node").chmod(0o755)
+
+    env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}")
+    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), ".venv/bin/npm", "NODE_VERSION=99.0.0"], cwd=tmp_path,
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode != 0
+    assert "error: no Node.js >= 18 on PATH, and nodeenv could not download one." in done.stderr
+    assert "apt-get install nodejs" in done.stderr and "nodejs.org" in done.stderr
+    assert not (venv_bin / "node").exists()
