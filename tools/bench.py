@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,10 +38,8 @@ DEFAULTS = {  # Trainer default -> the flag that turns it off
 }
 
 
-def machine() -> dict:
-    import pytorch_lightning as pl
-    import torch
-
+def machine(first_run: dict) -> dict:
+    """Where the figures come from; torch's threads and GPU as a worker process saw them."""
     cpu = platform.processor() or "unknown"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
@@ -50,11 +49,11 @@ def machine() -> dict:
         "date": dt.date.today().isoformat(),
         "cpu": cpu,
         "cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "torch_threads": first_run["torch_threads"],
+        "gpu": first_run["gpu"],
         "python": platform.python_version(),
-        "torch": torch.__version__,
-        "pytorch_lightning": pl.__version__,
+        "torch": metadata.version("torch"),
+        "pytorch_lightning": metadata.version("pytorch-lightning"),
     }
 
 
@@ -95,6 +94,7 @@ def parity(workdir: Path, steps: int, repeats: int, log) -> dict:
         "final_loss": {"plain": kept["plain"][-1]["loss"], "lightning": kept["lightning"][-1]["loss"]},
         "losses_agree": all(abs(a["loss"] - b["loss"]) < 1e-4 for a, b in zip(kept["plain"], kept["lightning"], strict=True)),
         "warmup": {k: v[0]["seconds"] for k, v in runs.items()},
+        "first_run": runs["plain"][0],
     }
 
 
@@ -215,11 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    results: dict = {"machine": machine()}
+    results: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)  # lightning_logs/ and checkpoints land here, not in the source tree
         (workdir / "data").symlink_to(ROOT / "data", target_is_directory=True)
         results["parity"] = parity(workdir, args.steps, args.repeats, log)
+        results["machine"] = machine(results["parity"].pop("first_run"))
         if args.default_repeats:
             with_all = results["parity"]["lightning"]["median"]
             results["defaults"] = default_costs(workdir, args.steps, args.default_repeats, with_all, log)

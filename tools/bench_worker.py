@@ -97,7 +97,8 @@ def run_fit(steps: int, checkpoints: int = 8) -> dict:
 
         def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
             step = trainer.global_step
-            if step % max(1, steps // checkpoints) and step != steps:
+            every = steps // checkpoints  # 0 for a short run: measure at the end only
+            if step != steps and (every == 0 or step % every):
                 return
             paused = time.perf_counter()
             module.eval()
@@ -163,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         result = run_lightning(args.steps, flags)
     else:
         result = run_fit(args.steps)
+    result["torch_threads"] = torch.get_num_threads()
+    result["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     print(json.dumps(result))
     return 0
 
