@@ -25,9 +25,8 @@ from fontTools.merge import Options as MergeOptions
 from fontTools.ttLib import TTFont
 
 from tools.generated import write_atomically
+from tools.snippets import DECKS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-DECKS = sorted((ROOT / "slides").glob("*.md"))
 FONTSOURCE = ROOT / "node_modules" / "@fontsource"
 THEME = "lightning-fonts"
 # (npm package, CSS file): the faces the theme uses.
