@@ -92,7 +92,7 @@ snippets-check: $(VENV)/.installed
 notebook: $(VENV)/.installed
 	$(PY) -m tools.notebook write
 
-# Benchmark (not part of `make test`): Lightning vs plain PyTorch, the fit, the build; ~10 min.
+# Benchmark (not part of `make test`): Lightning vs plain PyTorch, the fit, the build; ~12 min.
 # Results in build/bench/; `make bench-slide` keeps them in bench/ and writes the 性能 slide.
 bench: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
 	$(PY) -m tools.bench

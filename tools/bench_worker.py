@@ -1,21 +1,27 @@
 """One benchmark run in a fresh process, printed as one JSON line (see tools/bench.py).
 
     python -m tools.bench_worker plain --steps 430
-    python -m tools.bench_worker lightning --steps 430 [--flag enable_progress_bar=False ...]
-    python -m tools.bench_worker fit [--steps 430]
+    python -m tools.bench_worker lightning --steps 430 [--bare]
+    python -m tools.bench_worker overhead --steps 430 [--rounds 7]
+    python -m tools.bench_worker fit --steps 430
 
 `plain` is the deck's own "before Lightning" loop (``fit_plain`` of slide 特徴 2) and `lightning` the deck's
-``pl.Trainer`` with its default settings, on the same model, data, optimizer, seed and number of
-steps; both validate once when the epoch is complete, as ``trainer.fit`` does. The clock covers
-the data set-up, the training and that validation; the imports and the model's creation are
-outside it for both. Each run is its own process, so its peak RSS is its own.
+``pl.Trainer`` with its default settings (``--bare``: the five defaults below turned off, as in
+Lightning's own parity test), on the same model, data, optimizer, seed and number of steps; both
+validate once when the epoch is complete, as ``trainer.fit`` does. The clock covers the data
+set-up, the training and that validation; the imports and the model's creation are outside it for
+both. Each run is its own process, so its peak RSS is its own.
+
+`overhead` times what Lightning itself adds per step, with the model's compute out of the way (see
+``run_overhead``), and `fit` the deck's fit as a user runs it (see ``run_fit``).
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
+import functools
 import json
+import random
 import resource
 import sys
 import time
@@ -23,6 +29,9 @@ import warnings
 from pathlib import Path
 
 import torch
+from torch import nn
+from torch.utils.data import TensorDataset, random_split
+from torchvision.datasets import MNIST
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "snippets"))
 from litdatamodule import LitDataModule  # noqa: E402  (the deck's modules)
@@ -31,10 +40,23 @@ from plain_loop import fit_plain  # noqa: E402
 
 SEED = 0
 LR = 1e-2
+DEFAULTS = {  # what the Trainer does by default -> the flag that turns it off
+    "progress bar": {"enable_progress_bar": False},
+    "logger (CSV)": {"logger": False},
+    "checkpointing": {"enable_checkpointing": False},
+    "model summary": {"enable_model_summary": False},
+    "sanity check": {"num_sanity_val_steps": 0},
+}
+BARE = {flag: value for flags in DEFAULTS.values() for flag, value in flags.items()}
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def page_faults() -> int:
+    """Minor page faults so far: a run that keeps handing memory back to the OS shows here."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def cpu_seconds() -> float:
@@ -43,38 +65,136 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def fit_and_validate_plain(model: nn.Module, data, steps: int) -> tuple[float, float | None]:
+    """The deck's loop, then (after a complete epoch) one validation pass, as trainer.fit does."""
+    data.prepare_data()
+    data.setup("fit")
+    complete_epoch = steps >= len(data.train_dataloader())
+    loss = fit_plain(model, data, steps, lr=LR)  # the deck's loop
+    if not complete_epoch:
+        return loss, None
+    model.eval()
+    with torch.no_grad():
+        correct = sum((model(x).argmax(dim=1) == y).sum().item() for x, y in data.val_dataloader())
+    return loss, correct / len(data.val_set)
+
+
+def fit_lightning(module, data, steps: int, flags: dict):
+    import pytorch_lightning as pl
+
+    trainer = pl.Trainer(max_steps=steps, **flags)
+    trainer.fit(module, data)
+    return trainer
+
+
 def run_plain(steps: int) -> dict:
     torch.manual_seed(SEED)
     model = LitModule(lr=LR).model
-    start, cpu = time.perf_counter(), cpu_seconds()
-    data = LitDataModule()
-    data.prepare_data()
-    data.setup("fit")
-    loss = fit_plain(model, data, steps, lr=LR)  # the deck's loop
-    if steps >= len(data.train_dataloader()):  # a complete epoch: validate, as trainer.fit does
-        model.eval()
-        with torch.no_grad():
-            correct = sum((model(x).argmax(dim=1) == y).sum().item() for x, y in data.val_dataloader())
-        val_acc = correct / len(data.val_set)
-    else:
-        val_acc = None
+    start, cpu, faults = time.perf_counter(), cpu_seconds(), page_faults()
+    loss, val_acc = fit_and_validate_plain(model, LitDataModule(), steps)
     return {"seconds": time.perf_counter() - start, "cpu_seconds": cpu_seconds() - cpu,
-            "loss": loss, "val_acc": val_acc, "peak_rss_mb": peak_rss_mb()}
+            "page_faults": page_faults() - faults, "loss": loss, "val_acc": val_acc, "peak_rss_mb": peak_rss_mb()}
 
 
 def run_lightning(steps: int, flags: dict) -> dict:
-    import pytorch_lightning as pl
-
     torch.manual_seed(SEED)
     model = LitModule(lr=LR)
-    trainer = pl.Trainer(max_steps=steps, **flags)
-    start, cpu = time.perf_counter(), cpu_seconds()
-    trainer.fit(model, LitDataModule())
-    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    start, cpu, faults = time.perf_counter(), cpu_seconds(), page_faults()
+    trainer = fit_lightning(model, LitDataModule(), steps, flags)
+    seconds, cpu, faults = time.perf_counter() - start, cpu_seconds() - cpu, page_faults() - faults
     metrics = trainer.callback_metrics
     val_acc = metrics["val_acc"].item() if "val_acc" in metrics else None
-    return {"seconds": seconds, "cpu_seconds": cpu, "loss": metrics["train_loss"].item(), "val_acc": val_acc,
-            "peak_rss_mb": peak_rss_mb()}
+    return {"seconds": seconds, "cpu_seconds": cpu, "page_faults": faults, "loss": metrics["train_loss"].item(),
+            "val_acc": val_acc, "peak_rss_mb": peak_rss_mb()}
+
+
+class TimedBatches:
+    """A training loader that notes when each batch is asked for; plain loop and Trainer read it alike,
+    so the span from batch ``SKIP`` to the last one is the steady per-step time of either."""
+
+    SKIP = 10  # first steps: allocations and lazy set-up
+
+    def __init__(self, loader):
+        self.loader, self.times = loader, []
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        for batch in self.loader:
+            self.times.append(time.perf_counter())
+            yield batch
+
+    def seconds_per_step(self) -> float:
+        first = min(self.SKIP, len(self.times) - 2)  # a smoke run has only a few steps
+        return (self.times[-1] - self.times[first]) / (len(self.times) - 1 - first)
+
+
+@functools.cache
+def preloaded_mnist(data_dir: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Decoded once per process: every arm then starts from the same warm tensors."""
+    full = MNIST(data_dir, train=True)
+    return ((full.data.float() / 255 - 0.1307) / 0.3081).unsqueeze(1), full.targets
+
+
+class PreloadedMNIST(LitDataModule):
+    """The deck's data module with the real images decoded and normalised once into one tensor,
+    so a batch costs next to nothing to load (no PIL, no per-image transform)."""
+
+    def setup(self, stage: str):
+        images, labels = preloaded_mnist(self.data_dir)
+        self.train_set, self.val_set = random_split(
+            TensorDataset(images, labels), [55_000, 5_000], generator=torch.Generator().manual_seed(42)
+        )
+
+    def train_dataloader(self):
+        self.timed = TimedBatches(super().train_dataloader())
+        return self.timed
+
+
+class LinearLitModule(LitModule):
+    """The deck's LitModule (same steps, logging and optimizer) around one linear layer: ~no compute."""
+
+    def __init__(self, lr: float = LR):
+        super().__init__(lr)
+        self.model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10))
+
+
+def run_overhead(steps: int, rounds: int) -> dict:
+    """What Lightning adds per step, measured where the model's compute cannot hide it or add noise:
+    a linear model on preloaded images, trained by the deck's plain loop and by the Trainer with its
+    defaults, without each default, with all five off, and with all five off and ``self.log`` a
+    no-op. The arms take turns in this one process, in a shuffled order, ``rounds`` times; every
+    round's times are returned, so costs can be taken as differences within a round."""
+    arms: dict[str, tuple[dict, bool] | None] = {
+        "plain": None,
+        "deck defaults": ({}, True),
+        **{f"without {name}": (flags, True) for name, flags in DEFAULTS.items()},
+        "all five off": (BARE, True),
+        "all five off, no self.log": (BARE, False),
+    }
+    torch.set_num_threads(1)  # the cost in question is serial Python; OpenMP's idle spinning only adds noise
+    per_step: dict[str, list[float]] = {name: [] for name in arms}
+    whole: dict[str, list[float]] = {name: [] for name in arms}
+    order = random.Random(SEED)
+    for _ in range(rounds + 1):  # the first round warms up and is dropped
+        # a new order each round, so no arm always follows the same neighbour in this process
+        for name, arm in order.sample(list(arms.items()), len(arms)):
+            torch.manual_seed(SEED)
+            module, data = LinearLitModule(), PreloadedMNIST()
+            start = time.perf_counter()
+            if arm is None:
+                fit_and_validate_plain(module.model, data, steps)
+            else:
+                flags, log = arm
+                if not log:
+                    module.log = lambda *args, **kwargs: None
+                fit_lightning(module, data, steps, flags)
+            whole[name].append(time.perf_counter() - start)
+            per_step[name].append(data.timed.seconds_per_step())
+    return {"steps": steps, "rounds": rounds,  # the warm-up round dropped
+            "ms_per_step": {name: [t * 1000 for t in times[1:]] for name, times in per_step.items()},
+            "run_seconds": {name: times[1:] for name, times in whole.items()}}
 
 
 def run_fit(steps: int, checkpoints: int = 8) -> dict:
@@ -151,17 +271,19 @@ def run_fit(steps: int, checkpoints: int = 8) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("kind", choices=["plain", "lightning", "fit"])
+    parser.add_argument("kind", choices=["plain", "lightning", "overhead", "fit"])
     parser.add_argument("--steps", type=int, required=True)
-    parser.add_argument("--flag", action="append", default=[], help="a Trainer flag, e.g. logger=False")
+    parser.add_argument("--bare", action="store_true", help="lightning: the five defaults turned off")
+    parser.add_argument("--rounds", type=int, default=7, help="overhead: rounds of all arms after a warm-up")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")  # the result line must be the only output on stdout
     torch.set_num_threads(torch.get_num_threads())  # fixed for the whole run
     if args.kind == "plain":
         result = run_plain(args.steps)
     elif args.kind == "lightning":
-        flags = {k: ast.literal_eval(v) for k, v in (f.split("=", 1) for f in args.flag)}
-        result = run_lightning(args.steps, flags)
+        result = run_lightning(args.steps, BARE if args.bare else {})
+    elif args.kind == "overhead":
+        result = run_overhead(args.steps, args.rounds)
     else:
         result = run_fit(args.steps)
     result["torch_threads"] = torch.get_num_threads()
