@@ -116,10 +116,11 @@ def overhead(workdir: Path, steps: int, rounds: int, log) -> dict:
     (a busy neighbour) shifts both sides of the difference alike."""
     log(f"overhead: {rounds + 1} rounds of 9 arms on a linear model ...")
     raw = worker(workdir, "overhead", steps, "--rounds", str(rounds))
+    units = ("ms_per_step", "run_seconds")  # the worker's two clocks: steady per step, whole run
 
     def cost(slower: str, faster: str) -> dict:
         result = {}
-        for unit in ("ms_per_step", "run_seconds"):
+        for unit in units:
             differences = [a - b for a, b in zip(raw[unit][slower], raw[unit][faster], strict=True)]
             result[unit] = statistics.median(differences)
             result[f"{unit}_range"] = [min(differences), max(differences)]  # the noise, for the reader
@@ -127,8 +128,8 @@ def overhead(workdir: Path, steps: int, rounds: int, log) -> dict:
 
     deck = "deck defaults"
     return {
-        "steps": raw["steps"], "rounds": raw["rounds"], "runs": {unit: raw[unit] for unit in ("ms_per_step", "run_seconds")},
-        "plain": {unit: statistics.median(raw[unit]["plain"]) for unit in ("ms_per_step", "run_seconds")},
+        "steps": raw["steps"], "rounds": raw["rounds"], "runs": {unit: raw[unit] for unit in units},
+        "plain": {unit: statistics.median(raw[unit]["plain"]) for unit in units},
         "costs": {  # what each part adds: per step in ms, per run in s
             **{name.removeprefix("without "): cost(deck, name) for name in raw["ms_per_step"] if name.startswith("without ")},
             "self.log": cost("all five off", "all five off, no self.log"),

@@ -19,6 +19,7 @@ both. Each run is its own process, so its peak RSS is its own.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import random
@@ -30,8 +31,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import TensorDataset, random_split
-from torchvision.datasets import MNIST
+from torch.utils.data import Subset, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "snippets"))
 from litdatamodule import LitDataModule  # noqa: E402  (the deck's modules)
@@ -87,25 +87,32 @@ def fit_lightning(module, data, steps: int, flags: dict):
     return trainer
 
 
+@contextlib.contextmanager
+def measured():
+    """Wall time, CPU time and minor page faults of the block, and the peak RSS after it."""
+    usage: dict = {}
+    start, cpu, faults = time.perf_counter(), cpu_seconds(), page_faults()
+    yield usage
+    usage |= {"seconds": time.perf_counter() - start, "cpu_seconds": cpu_seconds() - cpu,
+              "page_faults": page_faults() - faults, "peak_rss_mb": peak_rss_mb()}
+
+
 def run_plain(steps: int) -> dict:
     torch.manual_seed(SEED)
     model = LitModule(lr=LR).model
-    start, cpu, faults = time.perf_counter(), cpu_seconds(), page_faults()
-    loss, val_acc = fit_and_validate_plain(model, LitDataModule(), steps)
-    return {"seconds": time.perf_counter() - start, "cpu_seconds": cpu_seconds() - cpu,
-            "page_faults": page_faults() - faults, "loss": loss, "val_acc": val_acc, "peak_rss_mb": peak_rss_mb()}
+    with measured() as usage:
+        loss, val_acc = fit_and_validate_plain(model, LitDataModule(), steps)
+    return usage | {"loss": loss, "val_acc": val_acc}
 
 
 def run_lightning(steps: int, flags: dict) -> dict:
     torch.manual_seed(SEED)
     model = LitModule(lr=LR)
-    start, cpu, faults = time.perf_counter(), cpu_seconds(), page_faults()
-    trainer = fit_lightning(model, LitDataModule(), steps, flags)
-    seconds, cpu, faults = time.perf_counter() - start, cpu_seconds() - cpu, page_faults() - faults
+    with measured() as usage:
+        trainer = fit_lightning(model, LitDataModule(), steps, flags)
     metrics = trainer.callback_metrics
     val_acc = metrics["val_acc"].item() if "val_acc" in metrics else None
-    return {"seconds": seconds, "cpu_seconds": cpu, "page_faults": faults, "loss": metrics["train_loss"].item(),
-            "val_acc": val_acc, "peak_rss_mb": peak_rss_mb()}
+    return usage | {"loss": metrics["train_loss"].item(), "val_acc": val_acc}
 
 
 class TimedBatches:
@@ -131,10 +138,14 @@ class TimedBatches:
 
 
 @functools.cache
-def preloaded_mnist(data_dir: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Decoded once per process: every arm then starts from the same warm tensors."""
-    full = MNIST(data_dir, train=True)
-    return ((full.data.float() / 255 - 0.1307) / 0.3081).unsqueeze(1), full.targets
+def preloaded_mnist(data_dir: str) -> tuple[TensorDataset, list[int], list[int]]:
+    """The deck's training images, normalised as its transform does, in one tensor, and the deck's
+    train/val split; taken from LitDataModule itself and decoded once per process."""
+    deck = LitDataModule(data_dir)
+    deck.setup("fit")
+    full, normalize = deck.train_set.dataset, deck.transform.transforms[-1]
+    images = normalize(full.data.float().unsqueeze(1) / 255)  # what ToTensor + Normalize give, for all at once
+    return TensorDataset(images, full.targets), deck.train_set.indices, deck.val_set.indices
 
 
 class PreloadedMNIST(LitDataModule):
@@ -142,10 +153,8 @@ class PreloadedMNIST(LitDataModule):
     so a batch costs next to nothing to load (no PIL, no per-image transform)."""
 
     def setup(self, stage: str):
-        images, labels = preloaded_mnist(self.data_dir)
-        self.train_set, self.val_set = random_split(
-            TensorDataset(images, labels), [55_000, 5_000], generator=torch.Generator().manual_seed(42)
-        )
+        images, train, val = preloaded_mnist(self.data_dir)
+        self.train_set, self.val_set = Subset(images, train), Subset(images, val)
 
     def train_dataloader(self):
         self.timed = TimedBatches(super().train_dataloader())
