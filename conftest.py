@@ -1,6 +1,7 @@
 """Run the deck's code blocks the way a reader would, and report failures by slide.
 
 pytest-codeblocks collects every ```python/```sh/```bash block of ``slides/*.md``. This file
+- runs python blocks with ``__name__ == "__main__"``, as ``python block.py`` would;
 - puts this interpreter's ``bin/`` first on PATH, so ``pip``/``python`` in sh blocks are the venv's;
 - runs the blocks in one scratch folder (Lightning writes ``lightning_logs/`` into the working
   directory) that holds a ``data`` link to the staged MNIST, so nothing lands in the source tree;
@@ -19,6 +20,7 @@ import traceback
 from pathlib import Path
 
 import pytest
+import pytest_codeblocks.plugin
 from pytest_codeblocks.plugin import TestBlock
 
 from tools import mnist_data, snippets
@@ -28,6 +30,16 @@ DATA = ROOT / "data"
 
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+
+
+def _exec_as_script(code: str, namespace: dict) -> None:
+    """Run a block as a reader runs it: as a script, where `if __name__ == "__main__":` holds.
+    pytest-codeblocks 0.18 execs without `__name__`, which then means "builtins"."""
+    namespace.setdefault("__name__", "__main__")
+    exec(code, namespace)
+
+
+pytest_codeblocks.plugin.exec = _exec_as_script  # the plugin's only call to exec
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
