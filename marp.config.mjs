@@ -1,10 +1,14 @@
 // marp-cli configuration: the one place for the theme set, language and output options.
 // VS Code's Marp extension reads the same themes from .vscode/settings.json.
+import { readFileSync } from 'node:fs'
 
-// pytest-codeblocks reads its instructions from HTML comments (<!-- pytest-codeblocks:cont -->,
-// <!-- pytest.mark.skip(...) -->), and Marp turns every comment that is not a directive into a
-// speaker note. Mark those comments as parsed so they stay out of the notes; real notes remain.
-const testMarker = /^[-\s]*(pytest-codeblocks:|pytest\.mark\.)/
+// The tools read instructions from HTML comments (<!-- pytest-codeblocks:cont -->,
+// <!-- pytest.mark.skip(...) -->, <!-- snippet: fit -->, <!-- generated: ... -->), and Marp turns
+// every comment that is not a directive into a speaker note. Mark those comments as parsed so
+// they stay out of the notes; real notes remain. The pattern is deck/markers.json, which the
+// Python deck model reads too.
+const markers = JSON.parse(readFileSync(new URL('./deck/markers.json', import.meta.url), 'utf8'))
+const testMarker = new RegExp(markers.tool_comment)
 
 const hideTestMarkers = (md) => {
   md.core.ruler.before('marpit_collect', 'hide_test_markers', (state) => {
