@@ -21,7 +21,7 @@ THEME_DEPS := $(wildcard slides/themes/*.css) $(FONT_THEME) marp.config.mjs node
 MNIST_RAW   := data/MNIST/raw
 MNIST_FILES := $(addprefix $(MNIST_RAW)/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
-.PHONY: slides html pdf pptx serve test data snippets snippets-check notebook bench bench-slide clean distclean
+.PHONY: slides html pdf pptx serve test check generate outputs data bench bench-slide clean distclean
 .DELETE_ON_ERROR:
 
 # ---- the deck -------------------------------------------------------------------------------
@@ -66,8 +66,23 @@ node_modules/.installed: package.json package-lock.json | $(VENV)/bin/npm
 	touch $@
 
 # ---- Python side, data, tests ---------------------------------------------------------------
-test: $(VENV)/.installed $(MNIST_FILES) snippets-check slides
+# The author's loop: `make test` checks (deck blocks unchanged since a green run come from the
+# cache, reported as "cached"); `make test FRESH=1` (and CI) runs every block.
+test: $(VENV)/.installed $(MNIST_FILES) check slides
 	$(PY) -m pytest
+
+# Generated files (snippets/, the notebook, generated regions of the deck): `generate` writes
+# them, `check` fails with a diff and the fix. See tools/generate.py.
+generate: $(VENV)/.installed
+	$(PY) -m tools.generate write
+check: $(VENV)/.installed
+	$(PY) -m tools.generate check
+
+# Snapshot workflow: run every deck block, rewrite the expected outputs that differ (the diff is
+# printed; review it), then regenerate what is made from the deck.
+outputs: $(VENV)/.installed $(MNIST_FILES)
+	-$(PY) -m pytest slides --update-outputs -q
+	$(PY) -m tools.generate write
 
 # venv, then the "dev" dependency group of pyproject.toml (needs pip >= 25.1).
 $(VENV)/.installed: pyproject.toml
@@ -82,16 +97,6 @@ $(MNIST_FILES) &: | $(VENV)/.installed
 data: $(VENV)/.installed
 	$(PY) -m tools.mnist_data
 
-# snippets/ is generated from the deck; `snippets-check` fails with a diff when it drifted.
-snippets: $(VENV)/.installed
-	$(PY) -m tools.snippets write
-snippets-check: $(VENV)/.installed
-	$(PY) -m tools.snippets check
-
-# The Jupyter notebook, generated from the deck (tools/notebook.py); its drift is a test.
-notebook: $(VENV)/.installed
-	$(PY) -m tools.notebook write
-
 # Benchmark (not part of `make test`): Lightning vs plain PyTorch, the fit, the build; ~12 min.
 # Results in build/bench/; `make bench-slide` keeps them in bench/ and writes the 性能 slide.
 bench: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
@@ -99,8 +104,7 @@ bench: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
 bench-slide: $(VENV)/.installed
 	test -f build/bench/results.json || { echo "error: no build/bench/results.json: run make bench first" >&2; exit 1; }
 	mkdir -p bench && cp build/bench/results.json bench/results.json
-	$(PY) -m tools.bench_slide write
-	$(PY) -m tools.notebook write  # the notebook carries the slide's text too
+	$(PY) -m tools.generate write  # the 性能 slide region, and the notebook that carries its text
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,4 +1,4 @@
-"""Run the deck's code blocks the way a reader would, and report failures by slide.
+"""Run the deck's code blocks the way a reader would, report failures by slide, and skip what is proven.
 
 pytest-codeblocks collects every ```python/```sh/```bash block of ``slides/*.md``. This file
 - runs python blocks with ``__name__ == "__main__"``, as ``python block.py`` would;
@@ -6,7 +6,11 @@ pytest-codeblocks collects every ```python/```sh/```bash block of ``slides/*.md`
 - runs the blocks in one scratch folder (Lightning writes ``lightning_logs/`` into the working
   directory) that holds a ``data`` link to the staged MNIST, so nothing lands in the source tree;
 - checks the staged MNIST once before the first block, naming any bad file and ``make data``;
-- prefixes a failing block's report with its slide number, title and the deck line that failed.
+- prefixes a failing block's report with its slide number, title and the deck line that failed;
+- does not re-run a block whose inputs are unchanged since its last green run (tools/run_cache.py),
+  and reports it as "cached", never as passed; ``CI=true`` or ``FRESH=1`` runs everything;
+- with ``--update-outputs`` (``make outputs``), rewrites each expected output that differs from
+  the real one and prints the diff.
 """
 
 from __future__ import annotations
@@ -23,10 +27,9 @@ import pytest
 import pytest_codeblocks.plugin
 from pytest_codeblocks.plugin import TestBlock
 
-from tools import mnist_data, snippets
-
-ROOT = Path(__file__).resolve().parent
-DATA = ROOT / "data"
+import deck
+from deck.paths import DATA, shown
+from tools import mnist_data, outputs, run_cache, snippets
 
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
@@ -42,19 +45,44 @@ def _exec_as_script(code: str, namespace: dict) -> None:
 pytest_codeblocks.plugin.exec = _exec_as_script  # the plugin's only call to exec
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    if any(isinstance(item, TestBlock) for item in session.items):
-        bad = mnist_data.problems(DATA)
-        if bad:
-            pytest.exit("MNIST is not staged correctly:\n" + "\n".join(bad) + "\nRepair with: make data", 1)
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-outputs", action="store_true",
+                     help="rewrite every expected output in the deck that differs from the real one (make outputs)")
 
 
+def _block(item: TestBlock) -> deck.Block | None:
+    return next((b for b in deck.load(Path(item.path)).blocks if b.line == item.obj.lineno), None)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    blocks = [item for item in items if isinstance(item, TestBlock)]
+    if not blocks:
+        return
+    bad = mnist_data.problems(DATA)
+    if bad:
+        pytest.exit("MNIST is not staged correctly:\n" + "\n".join(bad) + "\nRepair with: make data", 1)
+    fresh = run_cache.fresh() or config.getoption("update_outputs")
+    cache = config.stash.setdefault(_CACHE, run_cache.RunCache.load())
+    for item in blocks:
+        try:
+            block = _block(item)
+        except deck.DeckError as e:
+            pytest.exit(f"error: {e}", 2)
+        item.stash[_KEY] = key = cache.key(block) if block else None
+        if not fresh and key and cache.has(key):
+            item.runtest = lambda: None  # proven by an earlier green run with these very inputs
+            item.stash[_CACHED] = True
+
+
+_CACHE = pytest.StashKey[run_cache.RunCache]()
+_KEY = pytest.StashKey[str | None]()
+_CACHED = pytest.StashKey[bool]()
 _workdir: dict[str, Path] = {}  # the scratch folder, made at the first block
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item):
-    if not isinstance(item, TestBlock):
+    if not isinstance(item, TestBlock) or item.stash.get(_CACHED, False):
         yield
         return
     if "path" not in _workdir:
@@ -68,46 +96,76 @@ def pytest_runtest_call(item: pytest.Item):
         os.chdir(previous)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    if "path" in _workdir:
-        shutil.rmtree(_workdir.pop("path"), ignore_errors=True)
-
-
-def _find_block(item: TestBlock) -> snippets.Block | None:
-    for block in snippets.read_blocks(Path(item.path)):
-        if block.first.fence_line == item.obj.lineno:
-            return block
-    return None
-
-
-def _explain(block: snippets.Block, error: BaseException) -> str:
+def _explain(block: deck.Block, error: BaseException) -> str:
     """Where in the deck the block failed, and the original error (pytest-codeblocks drops it)."""
-    lines = [f"{block.first.where()}: this code block failed"]
+    lines = [f"{block.where()}: this code block failed"]
     # The innermost frame that is deck code: this block itself, or a snippets/ module it imports.
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         if frame.filename == "<string>":
-            where = block.deck_line(frame.lineno)
+            owner, line = block, block.deck_line(frame.lineno)
+        elif owner := snippets.locate(frame.filename):
+            line = owner.deck_line(frame.lineno, in_file=True)
         else:
-            where = snippets.locate(frame.filename, frame.lineno)
-        if where:
-            piece, line = where
-            text = piece.deck.read_text(encoding="utf-8").splitlines()[line - 1].strip()
-            lines.append(f"{piece.where(line)}: {text}")
-            break
+            continue
+        lines.append(f"{owner.deck.where(line)}: {owner.deck.line_text(line).strip()}")
+        break
     lines += traceback.format_exception_only(type(error), error)
     if isinstance(error, subprocess.CalledProcessError):
         lines += [f"stdout:\n{error.stdout.decode(errors='replace')}", f"stderr:\n{error.stderr.decode(errors='replace')}"]
     return "\n".join(line.rstrip("\n") for line in lines)
 
 
+@pytest.fixture
+def proven(request: pytest.FixtureRequest):
+    """For a test that runs something slow (the notebook): `if proven(*inputs): return` ends the
+    test as "cached" when a green run had these very inputs (and the same environment)."""
+    def check(*inputs: str) -> bool:
+        cache = request.config.stash.setdefault(_CACHE, run_cache.RunCache.load())
+        request.node.stash[_KEY] = key = cache.key_of(request.node.nodeid, *inputs)
+        request.node.stash[_CACHED] = not run_cache.fresh() and cache.has(key)
+        return request.node.stash[_CACHED]
+    return check
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
-    if not (isinstance(item, TestBlock) and report.failed and call.excinfo):
+    if report.when != "call":
         return
-    block = _find_block(item)
-    if block is not None:
-        error = call.excinfo.value
-        original = error.__context__ if isinstance(error, RuntimeError) and error.__context__ else error
-        report.longrepr = f"{_explain(block, original)}\n\n{report.longrepr}"
+    if item.stash.get(_CACHED, False):
+        report.deck_cached = True
+        return
+    if report.passed and item.stash.get(_KEY, None):
+        item.config.stash[_CACHE].add(item.stash[_KEY], item.nodeid)
+    block = _block(item) if isinstance(item, TestBlock) else None
+    if not (report.failed and call.excinfo and block):
+        return
+    error = call.excinfo.value
+    if item.config.getoption("update_outputs") and (actual := outputs.actual_output(block, error)) is not None:
+        outputs.record(block, actual)
+    original = error.__context__ if isinstance(error, RuntimeError) and error.__context__ else error
+    report.longrepr = f"{_explain(block, original)}\n\n{report.longrepr}"
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    if getattr(report, "deck_cached", False) and report.when == "call":
+        return "cached", "c", ("CACHED", {"cyan": True})
+    return None
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    cached = len(terminalreporter.stats.get("cached", []))
+    if cached:
+        terminalreporter.write_line(
+            f"{cached} cached: not re-run, unchanged since their last green run with the same code, "
+            f"versions and data ({shown(run_cache.CACHE_FILE)}). Run everything with FRESH=1 (CI does).")
+    for line in outputs.apply():
+        terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _CACHE in session.config.stash:
+        session.config.stash[_CACHE].save()
+    if "path" in _workdir:
+        shutil.rmtree(_workdir.pop("path"), ignore_errors=True)

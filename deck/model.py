@@ -217,7 +217,12 @@ class Deck:
     text: str
     front_matter: dict[str, str]
     slides: list[Slide]
-    blocks: list[Block] = field(default_factory=list)
+
+    @functools.cached_property
+    def blocks(self) -> list[Block]:
+        """The code blocks as pytest-codeblocks runs them (read on first use: a deck with a bad
+        block still has slides, front matter and notes)."""
+        return _blocks(self)
 
     def slide_at(self, line: int) -> Slide:
         return next((s for s in reversed(self.slides) if s.line <= line), self.slides[0])
@@ -302,9 +307,7 @@ def _parse(path: Path, text: str) -> Deck:
             kept.append(line)
         slide.prose = re.sub(r"\n{3,}", "\n\n", "".join(kept)).strip() + "\n"
 
-    deck = Deck(path, text, front, slides)
-    deck.blocks = _blocks(deck)
-    return deck
+    return Deck(path, text, front, slides)
 
 
 def _blocks(deck: Deck) -> list[Block]:

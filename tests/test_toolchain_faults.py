@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from deck.paths import ROOT
 
 
 def write_deck(tmp_path: Path, body: str = "# スライド\n", theme: str = "lightning") -> Path:
@@ -83,7 +83,7 @@ def test_an_unreachable_npm_registry_is_named(tmp_path: Path):
 
 @pytest.mark.parametrize("fence", ["```py", "```python title=demo.py", "```console"])
 def test_a_block_pytest_codeblocks_would_skip_is_reported(tmp_path: Path, fence: str):
-    from tools import snippets
+    import deck as model
 
     deck = write_deck(tmp_path, textwrap.dedent(f"""\
         # 最初
@@ -92,20 +92,21 @@ def test_a_block_pytest_codeblocks_would_skip_is_reported(tmp_path: Path, fence:
 
         # 黙って飛ばされるブロック
 
+        <!-- snippet: never -->
         {fence}
         print("never run")
         ```
         """))
-    with pytest.raises(snippets.DeckError) as error:
-        snippets.read_blocks(deck)
+    with pytest.raises(model.DeckError) as error:
+        model.load(deck).blocks
     message = str(error.value)
-    assert f"{deck}:12 (slide 2「黙って飛ばされるブロック」)" in message
+    assert f"{deck}:13 (slide 2「黙って飛ばされるブロック」)" in message
     assert "would not be run by pytest-codeblocks" in message and "pytest.mark.skip" in message
 
 
 def test_without_a_browser_make_slides_still_writes_the_html(tmp_path: Path):
     # A copy of the project that shares .venv, node_modules and tools/ (mtimes kept: nothing to set up).
-    for name in (".venv", "node_modules", "tools", "marp.config.mjs"):
+    for name in (".venv", "node_modules", "deck", "tools", "marp.config.mjs"):
         (tmp_path / name).symlink_to(ROOT / name)
     for name in ("pyproject.toml", "package.json", "package-lock.json"):
         shutil.copy2(ROOT / name, tmp_path / name)

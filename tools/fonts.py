@@ -25,7 +25,7 @@ from fontTools.merge import Options as MergeOptions
 from fontTools.ttLib import TTFont
 
 from tools.generated import write_atomically
-from tools.snippets import DECKS, ROOT
+from deck.paths import DECKS, ROOT
 
 FONTSOURCE = ROOT / "node_modules" / "@fontsource"
 THEME = "lightning-fonts"

@@ -17,10 +17,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import deck
+from deck.paths import BUILD, ROOT, SLIDES
+
 MARP = ROOT / "node_modules" / ".bin" / "marp"
 CONFIG = ROOT / "marp.config.mjs"
-THEME_DIRS = [ROOT / "slides" / "themes", ROOT / "build" / "themes"]
+THEME_DIRS = [SLIDES / "themes", BUILD / "themes"]  # as themeSet in marp.config.mjs
 BUILTIN_THEMES = {"default", "gaia", "uncover"}
 NO_BROWSER = re.compile(r"No suitable browser|ERR_LAUNCHER|Failed to launch|install Google Chrome", re.I)
 BROWSER_REMEDY = (
@@ -38,12 +40,9 @@ def theme_names() -> set[str]:
     return names
 
 
-def deck_theme(deck: Path) -> str | None:
+def deck_theme(path: Path) -> str | None:
     """The `theme:` of the deck's front matter, if it has one."""
-    text = deck.read_text(encoding="utf-8")
-    front = re.match(r"---\n(.*?)\n---\n", text, re.S)
-    theme = re.search(r"^theme:\s*(\S+)\s*$", front.group(1), re.M) if front else None
-    return theme.group(1).strip("'\"") if theme else None
+    return deck.load(path).front_matter.get("theme")
 
 
 def problems_in_output(output: str) -> list[str]:
@@ -58,10 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     decks = [Path(a) for a in args if a.endswith(".md")]
     known = theme_names()
-    for deck in decks:
-        theme = deck_theme(deck)
+    for path in decks:
+        theme = deck_theme(path)
         if theme and theme not in known:
-            print(f"error: {deck}: unknown theme '{theme}' (known: {', '.join(sorted(known))}). "
+            print(f"error: {path}: unknown theme '{theme}' (known: {', '.join(sorted(known))}). "
                   "Fix the front matter, or add the theme under slides/themes/.", file=sys.stderr)
             return 1
     if not MARP.exists():

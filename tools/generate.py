@@ -1,0 +1,144 @@
+"""Every file this project generates, written by one command and checked by one command.
+
+    python -m tools.generate write   # `make generate`: rewrite what is stale
+    python -m tools.generate check   # `make check`: exit 1 with a unified diff per stale file
+
+What is generated, in the order it is written (later ones read what earlier ones wrote):
+
+1. regions of the deck between ``<!-- generated: NAME -->`` and ``<!-- /generated -->``
+   (Marp hides both markers), rendered by ``REGIONS[NAME]`` from kept data, e.g. the 性能 slide
+   from ``bench/results.json``;
+2. ``snippets/``: the deck's code blocks as files (tools/snippets.py);
+3. the notebook (tools/notebook.py).
+
+Each is a pure function of what is committed, so `check` needs nothing to run: a hand edit or a
+stale file shows as a diff, followed by the one command that fixes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import deck
+from deck.paths import BENCH_RESULTS, DECKS, NOTEBOOK, SNIPPETS, shown
+from tools import notebook, snippets
+from tools.generated import unified_diff, write_atomically
+
+FIX = "make generate"
+REGION_START = re.compile(r"^generated:\s*(\S+)")
+REGION_END = "/generated"
+
+
+def _performance() -> str:
+    from tools.bench_slide import render
+
+    return render(json.loads(BENCH_RESULTS.read_text(encoding="utf-8")))
+
+
+# Region name -> (renderer, the data it is made from, for messages).
+REGIONS: dict[str, tuple[Callable[[], str], Path]] = {
+    "performance": (_performance, BENCH_RESULTS),
+}
+
+
+def with_regions(path: Path) -> str:
+    """The deck's text with every generated region rendered afresh."""
+    model = deck.load(path)
+    lines = model.text.splitlines(keepends=True)
+    markers = [c for s in model.slides for c in s.comments if c.kind == "marker"]
+    replacements = []  # (first line after the start marker, line of the end marker), 1-based
+    start = None
+    for comment in markers:
+        if m := REGION_START.match(comment.text):
+            if start is not None:
+                raise deck.DeckError(f"{model.where(comment.line)}: region opened before the one at line {start[0].line} closed")
+            if m.group(1) not in REGIONS:
+                raise deck.DeckError(f"{model.where(comment.line)}: unknown generated region '{m.group(1)}' "
+                                     f"(known: {', '.join(REGIONS)})")
+            start = (comment, m.group(1))
+        elif comment.text == REGION_END:
+            if start is None:
+                raise deck.DeckError(f"{model.where(comment.line)}: <!-- /generated --> without a start marker")
+            replacements.append((start[0].end_line + 1, comment.line, start[1]))
+            start = None
+    if start is not None:
+        raise deck.DeckError(f"{model.where(start[0].line)}: generated region is never closed with <!-- /generated -->")
+    for first, end, name in reversed(replacements):
+        body = REGIONS[name][0]().strip("\n")
+        lines[first - 1:end - 1] = [f"\n{body}\n\n"]
+    return "".join(lines)
+
+
+# Each group: (what it is, the source named in its diff, path -> expected content or None).
+# Groups are computed one at a time, so that `write` lets later groups read earlier writes.
+GROUPS: list[tuple[str, str, Callable[[], dict[Path, str | None]]]] = [
+    ("generated regions of the deck", "its generator", lambda: {p: with_regions(p) for p in DECKS}),
+    ("snippets/", "the deck", lambda: {
+        **{p: None for p in SNIPPETS.glob("*") if p.is_file()},
+        **{SNIPPETS / name: text for name, text in snippets.files().items()},
+    }),
+    ("the notebook", "the deck", lambda: {NOTEBOOK: notebook.text(DECKS[0])}),
+]
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def check() -> list[str]:
+    """A unified diff for each stale file, from the file as it is to what it should be."""
+    diffs = []
+    for _, source, files in GROUPS:
+        for path, text in files().items():
+            actual = _read(path)
+            if actual != text:
+                diffs.append(unified_diff(actual or "", text or "", shown(path), source=source)
+                             or f"--- {shown(path)}\n(exists, but {source} does not make it)\n")
+    return diffs
+
+
+def write() -> list[str]:
+    """Bring every generated file up to date; return the ones changed."""
+    changed = []
+    for _, _, files in GROUPS:
+        for path, text in files().items():
+            if _read(path) == text:
+                continue
+            if text is None:
+                path.unlink()
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomically(path, text)
+            changed.append(shown(path))
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["write", "check"])
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "write":
+            changed = write()
+            print(f"generated files: {len(changed)} updated" + "".join(f"\n  {name}" for name in changed))
+            return 0
+        diffs = check()
+    except (deck.DeckError, FileNotFoundError, KeyError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if diffs:
+        print("".join(diffs), end="", file=sys.stderr)
+        print(f"{len(diffs)} generated file(s) differ from their source (the deck or kept data). Fix with: {FIX}",
+              file=sys.stderr)
+        return 1
+    print("generated files match their sources")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
