@@ -25,6 +25,7 @@ from fontTools.merge import Options as MergeOptions
 from fontTools.ttLib import TTFont
 
 from tools.generated import write_atomically
+import deck
 from deck.paths import DECKS, ROOT
 
 FONTSOURCE = ROOT / "node_modules" / "@fontsource"
@@ -81,7 +82,7 @@ def read_faces(package: str, css_name: str) -> list[Face]:
 def deck_characters(decks: list[Path] = DECKS) -> set[str]:
     """Every character that can appear on a slide (notes included: a superset is cheap), plus the
     spaces and digits the renderer adds (page numbers "n / total", non-breaking spaces)."""
-    text = "".join(deck.read_text(encoding="utf-8") for deck in decks) + " \u00a0/0123456789"
+    text = "".join(deck.load(path).text for path in decks) + " \u00a0/0123456789"
     return {c for c in text if c.isprintable() or c == "\u00a0"}
 
 
