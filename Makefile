@@ -21,7 +21,7 @@ THEME_DEPS := $(wildcard slides/themes/*.css) $(FONT_THEME) marp.config.mjs node
 MNIST_RAW   := data/MNIST/raw
 MNIST_FILES := $(addprefix $(MNIST_RAW)/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
-.PHONY: slides html pdf pptx serve test check generate outputs data bench bench-slide clean distclean
+.PHONY: slides html pdf pptx serve test check generate outputs figures data bench bench-slide clean distclean
 .DELETE_ON_ERROR:
 
 # ---- the deck -------------------------------------------------------------------------------
@@ -82,6 +82,12 @@ check: $(VENV)/.installed
 # printed; review it), then regenerate what is made from the deck.
 outputs: $(VENV)/.installed $(MNIST_FILES)
 	-$(PY) -m pytest slides --update-outputs -q
+	$(PY) -m tools.generate write
+
+# Figures: run every deck block and keep each figure a block saves, with what it plots
+# (slides/figures/NAME.json); `make check` names a figure whose code or versions changed.
+figures: $(VENV)/.installed $(MNIST_FILES)
+	$(PY) -m pytest slides --update-figures -q
 	$(PY) -m tools.generate write
 
 # venv, then the "dev" dependency group of pyproject.toml (needs pip >= 25.1).

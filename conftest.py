@@ -10,7 +10,9 @@ pytest-codeblocks collects every ```python/```sh/```bash block of ``slides/*.md`
 - does not re-run a block whose inputs are unchanged since its last green run (tools/run_cache.py),
   and reports it as "cached", never as passed; ``CI=true`` or ``FRESH=1`` runs everything;
 - with ``--update-outputs`` (``make outputs``), rewrites each expected output that differs from
-  the real one and prints the diff.
+  the real one and prints the diff;
+- draws figures in the deck's style and checks what each ``savefig`` plots against its record;
+  with ``--update-figures`` (``make figures``), keeps them in ``slides/figures/`` (tools/figures.py).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pytest_codeblocks.plugin import TestBlock
 
 import deck
 from deck.paths import DATA, shown
-from tools import mnist_data, outputs, run_cache, snippets
+from tools import figures, mnist_data, outputs, run_cache, snippets
 
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
@@ -48,6 +50,28 @@ pytest_codeblocks.plugin.exec = _exec_as_script  # the plugin's only call to exe
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-outputs", action="store_true",
                      help="rewrite every expected output in the deck that differs from the real one (make outputs)")
+    parser.addoption("--update-figures", action="store_true",
+                     help="keep every figure the deck's blocks save in slides/figures/, with its record (make figures)")
+
+
+_saved: list[tuple[Path, dict]] = []  # (file, what it plots) for each savefig of the running block
+
+
+def _capture_figures() -> None:
+    """Draw in the deck's style, and note what every savefig of a block plots (tools/figures.py)."""
+    from matplotlib.figure import Figure
+
+    if getattr(Figure.savefig, "captured", False):
+        return
+    figures.use_deck_style()
+    original = Figure.savefig
+
+    def savefig(self, fname, *args, **kwargs):
+        original(self, fname, *args, **kwargs)
+        _saved.append((Path(fname).resolve(), figures.plotted(self)))
+
+    savefig.captured = True
+    Figure.savefig = savefig
 
 
 def _block(item: TestBlock) -> deck.Block | None:
@@ -61,7 +85,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     bad = mnist_data.problems(DATA)
     if bad:
         pytest.exit("MNIST is not staged correctly:\n" + "\n".join(bad) + "\nRepair with: make data", 1)
-    fresh = run_cache.fresh() or config.getoption("update_outputs")
+    fresh = run_cache.fresh() or config.getoption("update_outputs") or config.getoption("update_figures")
     cache = config.stash.setdefault(_CACHE, run_cache.RunCache.load())
     for item in blocks:
         try:
@@ -88,6 +112,9 @@ def pytest_runtest_call(item: pytest.Item):
     if "path" not in _workdir:
         _workdir["path"] = Path(tempfile.mkdtemp(prefix="deck-run-"))
         (_workdir["path"] / "data").symlink_to(DATA, target_is_directory=True)
+    if any(image.src.startswith(f"{figures.FOLDER}/") for s in deck.load(Path(item.path)).slides for image in s.images):
+        _capture_figures()
+    _saved.clear()
     previous = os.getcwd()
     os.chdir(_workdir["path"])
     try:
@@ -136,9 +163,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if item.stash.get(_CACHED, False):
         report.deck_cached = True
         return
+    block = _block(item) if isinstance(item, TestBlock) else None
+    if report.passed and block and _saved:
+        if item.config.getoption("update_figures"):
+            report.sections.append(("figures", "\n".join(figures.keep(path, block, data) for path, data in _saved)))
+        elif problems := [line for path, data in _saved for line in figures.compare(path.name, block, data)]:
+            report.outcome, report.longrepr = "failed", "\n".join(problems)
     if report.passed and item.stash.get(_KEY, None):
         item.config.stash[_CACHE].add(item.stash[_KEY], item.nodeid)
-    block = _block(item) if isinstance(item, TestBlock) else None
     if not (report.failed and call.excinfo and block):
         return
     error = call.excinfo.value

@@ -1,6 +1,8 @@
 // marp-cli configuration: the one place for the theme set, language and output options.
 // VS Code's Marp extension reads the same themes from .vscode/settings.json.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { extname } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 // The tools read instructions from HTML comments (<!-- pytest-codeblocks:cont -->,
 // <!-- pytest.mark.skip(...) -->, <!-- snippet: fit -->, <!-- generated: ... -->), and Marp turns
@@ -20,16 +22,36 @@ const hideTestMarkers = (md) => {
   })
 }
 
+// Figures are plain relative links in the Markdown (so VS Code's preview shows them) and are
+// embedded as data: URIs here, so the HTML stays one file that loads nothing and the PDF needs no
+// --allow-local-files. Links are relative to slides/, where the decks live.
+const slidesDir = new URL('./slides/', import.meta.url)
+const imageTypes = { '.png': 'image/png', '.svg': 'image/svg+xml', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' }
+
+const embedLocalImages = (md) => {
+  md.inline.ruler2.before('marpit_parse_image', 'embed_local_images', (state) => {
+    for (const token of state.tokens) {
+      const src = token.type === 'image' && token.attrGet('src')
+      if (!src || /^([a-z][a-z0-9+.-]*:|\/\/|#)/i.test(src)) continue // data:, https:, …: as written
+      const file = fileURLToPath(new URL(decodeURI(src), slidesDir))
+      const type = imageTypes[extname(file).toLowerCase()]
+      if (!type) throw new Error(`image ${src}: unsupported type (use .png or .svg)`)
+      if (!existsSync(file)) throw new Error(`image ${src}: no such file ${file} (run make figures?)`)
+      token.attrSet('src', `data:${type};base64,${readFileSync(file).toString('base64')}`)
+    }
+  })
+}
+
 export default {
   themeSet: ['./slides/themes', './build/themes'],
   lang: 'ja',
   html: false, // the deck needs no raw HTML
-  allowLocalFiles: false, // nor local files: fonts are embedded in the theme
+  allowLocalFiles: false, // nor local files: fonts and images are embedded
   pdfOutlines: true,
   pdfNotes: true,
   options: {
     // Marp turns emoji into Twemoji images from a CDN by default; keep the build offline.
     emoji: { shortcode: false, unicode: false },
   },
-  engine: ({ marp }) => marp.use(hideTestMarkers),
+  engine: ({ marp }) => marp.use(hideTestMarkers).use(embedLocalImages),
 }

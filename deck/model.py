@@ -127,6 +127,13 @@ class Fence:
 
 
 @dataclass
+class Image:
+    line: int
+    src: str
+    alt: str  # Marp's size keywords (w:600) stay in here, as in the source
+
+
+@dataclass
 class Slide:
     number: int
     line: int  # 1-based first line of the slide's source
@@ -134,6 +141,7 @@ class Slide:
     directives: dict[str, str] = field(default_factory=dict)
     comments: list[Comment] = field(default_factory=list)
     fences: list[Fence] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
     prose: str = ""  # the slide's Markdown without code fences and comments
 
     @property
@@ -290,6 +298,9 @@ def _parse(path: Path, text: str) -> Deck:
             if not slide.title and tokens[i - 1].type == "heading_open":
                 slide.title = token.content.strip()
             for child in token.children or []:
+                if child.type == "image":
+                    alt = "".join(c.content for c in child.children or [])
+                    slide.images.append(Image(token.map[0] + 1, child.attrGet("src"), alt))
                 if child.type == "marpit_comment":
                     add_comment(slide, token.map[0], child.content, 0)
                     inline_comments.setdefault(token.map[0], []).append(child.markup)

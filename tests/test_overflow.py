@@ -96,3 +96,24 @@ def test_an_overflowing_slide_is_named(tmp_path: Path, browser_path: str):
     assert len(bad) == 1
     assert bad[0].startswith("slide 2「長すぎるスライド」: pre")
     assert "too low" in bad[0]
+
+
+SHRUNK = r"""() => [...document.querySelectorAll('svg[data-marpit-svg] > foreignObject > section img')].map(img => {
+  const s = img.closest('section');
+  const scale = s.getBoundingClientRect().width / s.offsetWidth;
+  return { alt: img.alt, shown: img.getBoundingClientRect().width / scale, natural: img.naturalWidth };
+})"""
+
+
+def test_figures_are_shown_at_least_at_their_drawn_size(browser_path: str):
+    """Figure text is drawn at the slide's body size (tools/figures.py); shrinking would make it smaller."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(HTML.as_uri())
+        page.add_style_tag(content="svg.bespoke-marp-slide { content-visibility: visible !important; }")
+        images = page.evaluate(SHRUNK)
+        browser.close()
+    assert all(i["natural"] > 0 for i in images), images  # a broken image has no natural size
+    shrunk = [i for i in images if i["shown"] < 0.98 * i["natural"]]
+    assert not shrunk, shrunk

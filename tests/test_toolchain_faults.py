@@ -46,6 +46,13 @@ def test_a_blocked_local_file_is_an_error(tmp_path: Path):
     assert "warnings count as errors" in done.stderr
 
 
+def test_a_missing_image_is_an_error(tmp_path: Path):
+    deck = write_deck(tmp_path, "# 図\n\n![無い図](figures/no-such-figure.svg)\n")
+    done = marp_build(str(deck), "-o", str(tmp_path / "deck.html"))
+    assert done.returncode == 1
+    assert "image figures/no-such-figure.svg: no such file" in done.stderr and "make figures" in done.stderr
+
+
 def test_wrong_arguments_are_an_error(tmp_path: Path):
     # A misspelt flag swallows the deck as its value: marp-cli prints its usage and exits 0.
     done = marp_build("-o", str(tmp_path / "deck.pdf"), "--pdff", str(write_deck(tmp_path)))

@@ -103,10 +103,10 @@ def subset_font(path: Path, chars: set[str]) -> io.BytesIO:
     return out
 
 
-def merged_woff2(parts: list[io.BytesIO]) -> bytes:
+def merged_font(parts: list[io.BytesIO], flavor: str | None = "woff2") -> bytes:
     """The chunks of one face merged into a single font: one font header instead of dozens."""
     font = Merger(options=MergeOptions(drop_tables=["vmtx", "vhea"])).merge(parts) if len(parts) > 1 else TTFont(parts[0])
-    font.flavor = "woff2"
+    font.flavor = flavor
     out = io.BytesIO()
     font.save(out)
     return out.getvalue()
@@ -135,7 +135,7 @@ def font_theme(chars: set[str]) -> str:
                 used |= chunk_chars
         if not parts:
             continue
-        data = base64.b64encode(merged_woff2(parts)).decode("ascii")
+        data = base64.b64encode(merged_font(parts)).decode("ascii")
         codepoints = ",".join(f"U+{ord(c):x}" for c in sorted(used))
         rules.append(
             "@font-face {"

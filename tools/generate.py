@@ -11,6 +11,9 @@ What is generated, in the order it is written (later ones read what earlier ones
 2. ``snippets/``: the deck's code blocks as files (tools/snippets.py);
 3. the notebook (tools/notebook.py).
 
+Figures are made by running the deck (`make figures`, tools/figures.py); `check` also names every
+figure whose code or versions changed since it was made.
+
 Each is a pure function of what is committed, so `check` needs nothing to run: a hand edit or a
 stale file shows as a diff, followed by the one command that fixes it.
 """
@@ -26,7 +29,7 @@ from pathlib import Path
 
 import deck
 from deck.paths import BENCH_RESULTS, DECKS, NOTEBOOK, SNIPPETS, shown
-from tools import notebook, snippets
+from tools import figures, notebook, snippets
 from tools.generated import unified_diff, write_atomically
 
 FIX = "make generate"
@@ -127,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             changed = write()
             print(f"generated files: {len(changed)} updated" + "".join(f"\n  {name}" for name in changed))
             return 0
-        diffs = check()
+        diffs, stale_figures = check(), figures.stale()
     except (deck.DeckError, FileNotFoundError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -135,8 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         print("".join(diffs), end="", file=sys.stderr)
         print(f"{len(diffs)} generated file(s) differ from their source (the deck or kept data). Fix with: {FIX}",
               file=sys.stderr)
+    for line in stale_figures:
+        print(line, file=sys.stderr)
+    if diffs or stale_figures:
         return 1
-    print("generated files match their sources")
+    print("generated files and figures match their sources")
     return 0
 
 

@@ -1,0 +1,68 @@
+"""Figures are made by the deck's own blocks, kept with what they plot, and never silently stale."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import deck
+from deck.paths import DECKS
+from tools import figures
+
+FIGURE_DECK = textwrap.dedent('''\
+    ---
+    marp: true
+    ---
+
+    # 学習曲線
+
+    <!-- snippet: curve -->
+    ```python
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot([0, 1, 2], [1.0, 0.5, 0.25], label="学習")
+    ax.set_xlabel("ステップ")
+    fig.savefig("curve.svg")
+    ```
+
+    ![学習曲線：ステップごとに下がる](figures/curve.svg)
+''')
+
+
+def test_make_figures_keeps_the_figure_with_what_it_plots_and_a_changed_figure_fails(tmp_path: Path, run_deck):
+    made = run_deck(FIGURE_DECK, "--update-figures")
+    assert made.returncode == 0, made.stdout
+    record = json.loads((tmp_path / "figures" / "curve.json").read_text(encoding="utf-8"))
+    assert (tmp_path / "figures" / "curve.svg").read_text().startswith("<?xml")
+    assert record["block"] == "curve.py" and record["slide"] == "学習曲線"
+    assert record["plotted"]["axes"][0]["lines"][0]["y"] == [1.0, 0.5, 0.25]
+    assert record["plotted"]["smallest_text_pt"] >= figures.BODY_PX * 72 / figures.DPI  # slide body size
+    assert figures.stale([tmp_path / "deck.md"]) == []
+
+    assert run_deck(FIGURE_DECK).returncode == 0  # a fresh run plots the same numbers
+
+    changed = FIGURE_DECK.replace("0.25]", "0.3]")
+    done = run_deck(changed)
+    assert done.returncode == 1
+    assert "figure figures/curve.svg" in done.stdout or f"{tmp_path}/figures/curve.svg" in done.stdout
+    assert "0.25 recorded, 0.3 now" in done.stdout and "make figures" in done.stdout
+    stale = figures.stale([tmp_path / "deck.md"])
+    assert len(stale) == 1 and "figures/curve.svg" in stale[0] and "(slide 1「学習曲線」)" in stale[0]
+    assert "the code that made it changed: run `make figures`" in stale[0]
+
+
+def test_a_figure_without_a_record_is_named(tmp_path: Path):
+    path = tmp_path / "deck.md"
+    path.write_text(FIGURE_DECK, encoding="utf-8")
+    stale = figures.stale([path])
+    assert stale == [f"figure figures/curve.svg on {path} (slide 1「学習曲線」) is missing or has no record: "
+                     "run `make figures`"]
+
+
+def test_every_image_on_the_slides_has_japanese_alt_text():
+    for path in DECKS:
+        for slide in deck.load(path).slides:
+            for image in slide.images:
+                assert any("\u3040" <= c <= "\u9fff" for c in image.alt), f"{path}:{image.line}: alt text in Japanese"
