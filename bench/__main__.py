@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None, run=spawn) -> int:
                                lambda message: print(f"{name}: {message}", file=sys.stderr, flush=True))
 
         parity_runs, breakdown_runs = experiment("parity", args.rounds), experiment("breakdown", args.breakdown_rounds)
-    results = {"steps": args.steps, "machine": machine(parity_runs["plain"][0]),
+    results = {"steps": args.steps, "warmup_rounds": args.warmup_rounds, "machine": machine(parity_runs["plain"][0]),
                "parity": parity(parity_runs), "breakdown": breakdown(breakdown_runs)}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

@@ -41,7 +41,7 @@ def render(results: dict) -> str:
     else:
         verdicts = f"組ごとの比：{ARMS['lightning']}は{verdict(arms[1])}、5 機能の無効化は{verdict(arms[2])}"
     ms = {key: round(b["parts"][key]["ms_per_step"]["mean"], 1) + 0.0 for key in (*PARTS, REST)}  # + 0.0: no "-0.0"
-    where = f"{m['gpu']} での結果" if m["gpu"] else f"CPU {m['cores']} コアでの結果"
+    where = f"{m['gpu']} の結果" if m["gpu"] else f"CPU {m['cores']} コアの結果"
     return "\n".join([
         "# 性能：素の PyTorch との比較",
         "",
@@ -51,26 +51,28 @@ def render(results: dict) -> str:
         f"| 同じ {steps} ステップ + 検証 | " + " | ".join(ARMS.values()) + " |",
         "| --- | ---: | ---: | ---: |",
         row(f"時間（{p['rounds']} 組の中央値）", lambda a: f"{a['seconds']['median']:.2f} 秒"),
-        row("比（中央値どうし）", lambda a: f"{a['ratio']:.2f}", "1"),
-        row("組ごとの比の範囲", lambda a: f"{a['pair_ratios']['min']:.2f}〜{a['pair_ratios']['max']:.2f}", "1"),
+        row("比：中央値どうし（組ごとの範囲）", lambda a: f"{a['ratio']:.2f}（{a['pair_ratios']['min']:.2f}〜{a['pair_ratios']['max']:.2f}）", "1"),
         row("最大メモリ（RSS）", lambda a: f"{a['peak_rss_mb']:.0f} MB"),
         row("最後の loss", lambda a: f"{a['loss']:.6f}"),
         "",
         f"- {verdicts}",
         f"- 内訳は別の実験（線形モデル）：1 ステップ約 {b['total']['ms_per_step']['mean']:.1f} ms の固定費（"
         + "、".join(f"{ja} {ms[key]:.1f}" for key, ja in PARTS.items()) + "）",
-        f"- {where}：1 ステップの計算が速い GPU では、同じ固定費の割合がずっと大きい",
+        f"- {where}：1 ステップが速い GPU では、固定費の割合がずっと大きい",
         "",
         "<!--",
-        f"表の時間は {steps} ステップの学習と検証 1 回。import とモデルの作成は含まない。"
-        f"3 つを 1 回ずつ続けて実行したものが 1 組で、{p['rounds']} 組を比べた（最初のウォームアップの組は除外）。"
-        f"比は中央値どうしの比で、Lightning（既定）は {lightning['ratio']:.2f} 倍。"
-        f"同じ組の中での比は {lo:.2f}〜{hi:.2f}"
-        + (" で 1 をまたぐので、この差は測定の揺れと区別できない。" if within_noise(lightning["pair_ratios"]) else "。")
-        + "既定の 5 機能は、プログレスバー・ロガー・チェックポイント・モデル要約・サニティチェック。"
-        "内訳は、計算がほとんどない線形モデルで機能を 1 つずつ外し、1 ステップの時間の差を平均した別の実験。"
-        f"ループは Trainer のループそのもの。残りの 4 機能は合わせて {ms[REST]:.1f} ms。"
-        "どれも計算の重さに関係なく 1 ステップごとにかかる時間なので、1 ステップが重いほど割合は小さい。",
+        "".join([
+            f"表の時間は {steps} ステップの学習と検証 1 回。import とモデルの作成は含まない。",
+            f"3 つを 1 回ずつ続けて実行したものが 1 組で、{p['rounds']} 組を比べた"
+            + ("（最初のウォームアップの組は除外）" if results["warmup_rounds"] else "") + "。",
+            f"比は中央値どうしの比で、Lightning（既定）は {lightning['ratio']:.2f} 倍。",
+            f"同じ組の中での比は {lo:.2f}〜{hi:.2f}"
+            + (" で 1 をまたぐので、この差は測定の揺れと区別できない" if within_noise(lightning["pair_ratios"]) else "") + "。",
+            "既定の 5 機能は、プログレスバー・ロガー・チェックポイント・モデル要約・サニティチェック。",
+            "内訳は、計算がほとんどない線形モデルで機能を 1 つずつ外し、1 ステップの時間の差を平均した別の実験。",
+            f"ループは Trainer のループそのもの。残りの 4 機能は合わせて {ms[REST]:.1f} ms。",
+            "どれも計算の重さに関係なく 1 ステップごとにかかる時間なので、1 ステップが重いほど割合は小さい。",
+        ]),
         "-->",
     ]) + "\n"
 

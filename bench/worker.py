@@ -125,7 +125,7 @@ def run(arm: str, steps: int, linear: bool = False, root_dir: str = ".") -> dict
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.worker", description=__doc__.split("\n\n")[0])
     parser.add_argument("arm", choices=ARMS)
     parser.add_argument("--steps", type=int, required=True)
     parser.add_argument("--linear", action="store_true")
