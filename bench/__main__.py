@@ -63,7 +63,8 @@ def interleaved(arms: tuple[str, ...], rounds: int, warmup: int, run, log) -> di
 
 
 def spread(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "mean": statistics.mean(values), "min": min(values), "max": max(values)}
+    return {"median": statistics.median(values), "mean": statistics.mean(values),
+            "min": min(values), "max": max(values)}
 
 
 def parity(runs: dict[str, list[dict]]) -> dict:
@@ -74,7 +75,7 @@ def parity(runs: dict[str, list[dict]]) -> dict:
         seconds = column(name, "seconds")
         summary = {"seconds": spread(seconds), "runs": seconds, "peak_rss_mb": max(column(name, "peak_rss_mb")),
                    "loss": runs[name][-1]["loss"],
-                   **{key: statistics.median(column(name, key)) for key in ("cpu_seconds", "ms_per_step", "page_faults")}}
+                   **{k: statistics.median(column(name, k)) for k in ("cpu_seconds", "ms_per_step", "page_faults")}}
         if name != "plain":
             summary["ratio"] = statistics.median(seconds) / statistics.median(column("plain", "seconds"))
             summary["pair_ratios"] = spread([b / a for a, b in zip(column("plain", "seconds"), seconds, strict=True)])
@@ -91,7 +92,8 @@ def breakdown(runs: dict[str, list[dict]]) -> dict:
         return {key: spread([a[key] - b[key] for a, b in zip(runs[slower], runs[faster], strict=True)])
                 for key in ("ms_per_step", "seconds")}
 
-    return {"rounds": len(runs["plain"]), "plain_ms_per_step": statistics.median(r["ms_per_step"] for r in runs["plain"]),
+    return {"rounds": len(runs["plain"]),
+            "plain_ms_per_step": statistics.median(r["ms_per_step"] for r in runs["plain"]),
             "parts": {part: cost(a, b) for part, a, b in zip(PARTS, arms[:-1], arms[1:], strict=True)},
             "total": cost(arms[0], arms[-1])}
 
@@ -113,15 +115,18 @@ def report(results: dict) -> str:
     arms = p["arms"]
 
     def row(label: str, cell, plain: str | None = None) -> str:  # plain: the plain column's text, if not cell's
-        return f"| {label} | " + " | ".join(plain if plain and name == "plain" else cell(a) for name, a in arms.items()) + " |"
+        cells = (plain if plain and name == "plain" else cell(a) for name, a in arms.items())
+        return f"| {label} | " + " | ".join(cells) + " |"
 
     def rng(s: dict, f: str = ".3f", sep: str = "–", centre: str = "median") -> str:
         return f"{s[centre]:{f}} ({s['min']:{f}}{sep}{s['max']:{f}})"
 
     lines = [f"Measured {m['date']}: {m['cpu']}, {m['cores']} cores ({m['torch_threads']} torch threads), "
-             f"GPU: {m['gpu'] or 'none'}; Python {m['python']}, torch {m['torch']}, pytorch-lightning {m['pytorch_lightning']}.",
-             "", f"## Parity: {results['steps']} steps of batch 128 (+ validation after a complete epoch), "
-             f"{p['rounds']} rounds", "", "| | plain PyTorch | Lightning (deck defaults) | Lightning (five defaults off) |",
+             f"GPU: {m['gpu'] or 'none'}; Python {m['python']}, torch {m['torch']}, "
+             f"pytorch-lightning {m['pytorch_lightning']}.", "",
+             f"## Parity: {results['steps']} steps of batch 128 (+ validation after a complete epoch), "
+             f"{p['rounds']} rounds", "",
+             "| | plain PyTorch | Lightning (deck defaults) | Lightning (five defaults off) |",
              "| --- | ---: | ---: | ---: |",
              row("time, median (min–max)", lambda a: rng(a["seconds"], ".2f") + " s"),
              row("ratio: median ÷ plain median", lambda a: f"{a['ratio']:.3f}", "1"),
@@ -135,7 +140,8 @@ def report(results: dict) -> str:
              f"images, 1 thread; {b['rounds']} rounds; each part is one arm minus the next within a round, averaged",
              "", "| part | per step, mean (min…max) | per run, mean (min…max) |", "| --- | ---: | ---: |"]
     for part, cost in [*b["parts"].items(), ("**all of Lightning with the deck's defaults**", b["total"])]:
-        lines.append(f"| {part} | {rng(cost['ms_per_step'], '+.2f', '…', 'mean')} ms | {rng(cost['seconds'], '+.2f', '…', 'mean')} s |")
+        per_step, per_run = (rng(cost[key], "+.2f", "…", "mean") for key in ("ms_per_step", "seconds"))
+        lines.append(f"| {part} | {per_step} ms | {per_run} s |")
     lines += ["", f"(plain loop: {b['plain_ms_per_step']:.2f} ms per step; a range across zero is within the noise)"]
     return "\n".join(lines) + "\n"
 
