@@ -38,7 +38,7 @@ REGION_END = "/generated"
 
 
 def _performance() -> str:
-    from tools.bench_slide import render
+    from bench.slide import render  # imports no torch
 
     return render(json.loads(BENCH_RESULTS.read_text(encoding="utf-8")))
 
