@@ -32,7 +32,7 @@ const embedLocalImages = (md) => {
   md.inline.ruler2.before('marpit_parse_image', 'embed_local_images', (state) => {
     for (const token of state.tokens) {
       const src = token.type === 'image' && token.attrGet('src')
-      if (!src || /^([a-z][a-z0-9+.-]*:|\/\/|#)/i.test(src)) continue // data:, https:, …: as written
+      if (!src || /^([a-z][a-z0-9+.-]*:|\/|#)/i.test(src)) continue // data:, https:, /abs: as written (marp-cli blocks local files)
       const file = fileURLToPath(new URL(decodeURI(src), slidesDir))
       const type = imageTypes[extname(file).toLowerCase()]
       if (!type) throw new Error(`image ${src}: unsupported type (use .png or .svg)`)
