@@ -1,12 +1,14 @@
-import torch
+import torch.nn.functional as F
 
 from litdatamodule import LitDataModule
 from litmodule import LitModule
-from plain_loop import fit_plain
 
-torch.manual_seed(0)
-model = LitModule().model  # 中身の nn.Module だけを使う
 data = LitDataModule()
 data.prepare_data()
-data.setup("fit")
-print(f"30 ステップ後の loss: {fit_plain(model, data, steps=30):.4f}")
+data.setup("test")
+x, y = next(iter(data.test_dataloader()))  # 本物の MNIST を 128 枚
+
+net = LitModule().model  # Trainer を通さず、PyTorch だけで使う
+loss = F.cross_entropy(net(x), y)
+loss.backward()
+print(type(net).__name__, x.shape, net[0].weight.grad.shape)

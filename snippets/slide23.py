@@ -1,6 +1,10 @@
+import torch
+
 from litdatamodule import LitDataModule
 from litmodule import LitModule
 from quick import quick_trainer
-from recorder import Recorder
 
-quick_trainer(callbacks=[Recorder()]).fit(LitModule(), LitDataModule())
+torch.manual_seed(0)
+trainer = quick_trainer(max_steps=30, limit_val_batches=0)
+trainer.fit(LitModule(), LitDataModule())
+print(f"30 ステップ後の loss: {trainer.callback_metrics['train_loss']:.4f}")

@@ -1,11 +1,15 @@
-from pathlib import Path
+import pytorch_lightning as pl
 
 from litdatamodule import LitDataModule
 from litmodule import LitModule
 from quick import quick_trainer
-from sampler_report import SamplerReport
 
-trainer = quick_trainer(accelerator="cpu", devices=2, strategy="ddp_fork",
-                        max_steps=1, callbacks=[SamplerReport()])
+
+class WhereIsTheBatch(pl.Callback):
+    def on_train_batch_start(self, trainer, module, batch, batch_idx):
+        x, y = batch
+        print(f"モデル: {module.device}、バッチ: {x.device}")
+
+
+trainer = quick_trainer(accelerator="auto", max_steps=1, callbacks=[WhereIsTheBatch()])
 trainer.fit(LitModule(), LitDataModule())
-print("".join(p.read_text() for p in sorted(Path().glob("rank*.txt"))), end="")

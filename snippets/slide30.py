@@ -1,16 +1,16 @@
-import csv
-
-from pytorch_lightning.loggers import CSVLogger
+from torch.utils.data import DataLoader
 
 from litdatamodule import LitDataModule
 from litmodule import LitModule
 from quick import quick_trainer
 
-logger = CSVLogger("logs", name="mnist")
-trainer = quick_trainer(max_steps=20, val_check_interval=20, logger=logger, log_every_n_steps=5)
-trainer.fit(LitModule(), LitDataModule())
 
-with open(f"{logger.log_dir}/metrics.csv") as f:
-    rows = list(csv.DictReader(f))
-print("train_loss を記録したステップ:", [r["step"] for r in rows if r["train_loss"]])
-print("val_acc を記録したステップ:", [r["step"] for r in rows if r["val_acc"]])
+class ParallelDataModule(LitDataModule):
+    def train_dataloader(self):  # 2 つのワーカーで読み込む
+        return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True, num_workers=2)
+
+
+if __name__ == "__main__":  # ワーカーが読み込み直したときは、ここから下を実行しない
+    trainer = quick_trainer(max_steps=5, limit_val_batches=0)
+    trainer.fit(LitModule(), ParallelDataModule())
+    print(f"{trainer.global_step} ステップ、ワーカー {trainer.train_dataloader.num_workers} 個")
