@@ -15,7 +15,6 @@ result = trainer.test(model, data, verbose=False)
 assert result[0]["test_acc"] >= 0.98  # テスト用の 1 万枚で 98% 以上
 
 import os
-
 import torch
 
 path = trainer.checkpoint_callback.best_model_path  # 既定の ModelCheckpoint が保存したファイル

@@ -9,10 +9,10 @@ rewrite; when the sentence is rewritten, the failing quote names the test to rev
 | ------------------------------------------------------------------ | -----: |
 | (a) an executed block on the slide whose checked output shows it  |     22 |
 | (b) a test in this file that checks it on this machine             |     82 |
-| (c) a Lightning/PyTorch docs link in the slide's note (hardware, OS |     14 |
-|     or package we lack here: GPU, MPS, Windows, macOS, cluster,    |        |
-|     the `lightning` package)                                       |        |
-| total                                                              |    118 |
+| (c) a docs link in the slide's note: needs what this machine lacks |     20 |
+|     (GPU, MPS, Windows, macOS, a cluster, the `lightning` package) |        |
+|     or says what the docs themselves say                           |        |
+| total                                                              |    124 |
 
 (a) are listed in ON_SLIDE and (c) in DOCS below; every `claim(...)` call in a test is one (b).
 `test_the_ledger_table_counts_what_is_here` keeps this table true. Device counts are faked the way
@@ -81,7 +81,7 @@ def expected_output(heading: str) -> str:
 # (a) shown by the slide's own executed block and its checked output (pytest slides runs them)
 
 ON_SLIDE = [
-    ("学習したモデルを使う", "`fit` は既定でチェックポイントを保存する", "lightning_logs/version_0/checkpoints/"),
+    ("学習したモデルを使う", "既定の ModelCheckpoint が保存したファイル", "lightning_logs/version_0/checkpoints/"),
     ("学習したモデルを使う", "load_from_checkpoint(path)", "予測: [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]"),
     ("Trainer", "テスト用の 1 万枚で 98% 以上", None),  # the block's assert
     ("LightningModule（3/3）：オプティマイザー", "1 エポックでも高い精度に届く", None),  # the fit's assert
@@ -96,9 +96,9 @@ ON_SLIDE = [
     ("LightningModule と Trainer の利点", "`self.device` で現在のデバイスを取得できる", None),
     ("特徴 4：`.cuda()` や `.to()` は不要", "このマシンには GPU がないので、どちらも cpu", "モデル: cpu、バッチ: cpu"),
     ("特徴 6：`LightningModule` は `torch.nn.Module`", "`nn.Module` を継承しているので", "True\n"),
-    ("組み込みの Callback：`ModelCheckpoint` と `EarlyStopping`", "val_acc が最大の重みを残す", "最良の val_acc"),
-    ("組み込みの Callback：`ModelCheckpoint` と `EarlyStopping`", "2 回続いたら学習を止める", "止まったステップ: 90"),
-    ("`num_workers` を増やすなら `if __name__ == \"__main__\":`", "2 つのワーカーで読み込む", "ワーカー 2 個"),
+    ("`ModelCheckpoint` と `EarlyStopping`", "val_acc が最大の重みを残す", "最良の val_acc"),
+    ("`ModelCheckpoint` と `EarlyStopping`", "2 回続いたら学習を止める", "止まったステップ: 90（最大 200）"),
+    ("`num_workers` を増やすときのガード", "2 つのワーカーで読み込む", "ワーカー 2 個"),
     ("付録：特徴 5 `DistributedSampler` は自動（2/2）", "55,000 枚の半分ずつを受け持っている", "27500 枚"),
     ("付録：特徴 5 `DistributedSampler` は自動（2/2）", "`DataLoader` にはサンプラーを渡していない", "DistributedSampler"),
     ("LightningDataModule（2/3）", "各プロセスで呼ばれる：ここで self に Dataset を持たせる", "rank 1: DistributedSampler"),
@@ -110,7 +110,7 @@ ON_SLIDE = [
 # Where the output that proves a claim sits on another slide (setup runs in rank 1 too; workers).
 _OUTPUT_ELSEWHERE = {
     "各プロセスで呼ばれる：ここで self に Dataset を持たせる": "付録：特徴 5 `DistributedSampler` は自動（2/2）",
-    "`num_workers` を増やすとデータ読み込みが並列化される": "`num_workers` を増やすなら `if __name__ == \"__main__\":`",
+    "`num_workers` を増やすとデータ読み込みが並列化される": "`num_workers` を増やすときのガード",
 }
 
 
@@ -128,10 +128,22 @@ def test_claims_shown_by_a_checked_block(heading, quote, shown):
 # (c) needs hardware, an OS or a package this machine lacks: the note links the docs page
 
 DOCS = [
-    ("2 つのパッケージ名：`lightning` と `pytorch-lightning`", "公式ドキュメントと公式の README は pip install lightning と import lightning as L",
+    ("`lightning` と `pytorch-lightning`", "公式ドキュメントと公式の README は pip install lightning と import lightning as L",
      "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
-    ("2 つのパッケージ名：`lightning` と `pytorch-lightning`", "クラス名も書き方も同じ",
+    ("`lightning` と `pytorch-lightning`", "クラス名も書き方も同じ",
      "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
+    ("`lightning` と `pytorch-lightning`", "同じ PyTorch Lightning が 2 つのパッケージ名で配布されている",
+     "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
+    ("`lightning` と `pytorch-lightning`", "lightning パッケージは PyTorch Lightning を lightning.pytorch として含み、Fabric なども同梱する",
+     "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
+    ("`lightning` と `pytorch-lightning`", "2 つは同じソースから作られた別々のパッケージ",
+     "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
+    ("PyTorch Lightning のメリット", "学習ループは Lightning 側で用意され、テストされている",
+     "https://github.com/Lightning-AI/pytorch-lightning/tree/master/tests"),
+    ("LightningModule", "1.x の資料では 5 つのセクションだったが、2.x では予測が加わった",
+     "https://lightning.ai/docs/pytorch/stable/common/lightning_module.html"),
+    ("インストール", "Windows で NVIDIA GPU を使うなら、先に PyTorch 公式サイトのコマンドで `torch` を入れる",
+     "https://pytorch.org/get-started/locally/"),
     ("インストール", "Windows・macOS は CPU 版", "https://pytorch.org/get-started/locally/"),
     ("インストール", "--torch-backend=auto を付けると", "https://docs.astral.sh/uv/guides/integration/pytorch/"),
     ("インストール", "conda install lightning torchvision -c conda-forge",
@@ -146,7 +158,7 @@ DOCS = [
     ("付録：分散学習の `strategy` の選び方", "公式ドキュメントはデバッグ用とする",
      "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_intermediate.html"),
     ("付録：分散学習の `strategy` の選び方", "Windows の PyTorch には NCCL がない", "https://pytorch.org/docs/stable/distributed.html"),
-    ("付録：複数 GPU・複数ノードへ", "同じ `LitModule` と `LitDataModule` のまま、Trainer のフラグだけを変える",
+    ("付録：複数 GPU・複数ノードへ", "同じ LitModule と LitDataModule のまま、Trainer のフラグだけを変える",
      "https://lightning.ai/docs/pytorch/stable/clouds/cluster_intermediate_2.html"),
     ("付録：複数 GPU・複数ノードへ", "中で srun を使う", "https://lightning.ai/docs/pytorch/stable/clouds/cluster_advanced.html"),
     ("付録：複数 GPU・複数ノードへ", "学習率の調整が必要になることもある",
@@ -222,7 +234,7 @@ def tiny_fit(**flags) -> pl.Trainer:
 
 def test_every_block_runs_except_the_cluster_slide():
     claim("PyTorch Lightning 入門", "付録のクラスターのスライドを除いてすべて実行してテストしている")
-    claim("備考：ノートブックと本スライドについて", "コードは付録のクラスターのスライドを除いてすべて `pytest-codeblocks` で実行してテストしている")
+    claim("備考：ノートブックと本スライドについて", "コードは付録のクラスターのスライドを除き、すべて `pytest-codeblocks` で実行してテスト")
     from tools import snippets
 
     skipped = {b.first.title for b in snippets.read_blocks(DECK) if any("skip" in m for m in b.first.marks)}
@@ -265,9 +277,9 @@ def test_license_is_apache():
 
 
 def test_mixing_the_two_packages_raises_a_typeerror(quiet):
-    claim("2 つのパッケージ名：`lightning` と `pytorch-lightning`",
+    claim("`lightning` と `pytorch-lightning`",
           "`pytorch_lightning` のモデルを `lightning` の `Trainer` に渡すと `TypeError`（\"Please switch to a single import style.\"）")
-    claim("2 つのパッケージ名：`lightning` と `pytorch-lightning`", "オブジェクトを混ぜると Trainer が TypeError で止める")
+    claim("`lightning` と `pytorch-lightning`", "オブジェクトを混ぜると Trainer が TypeError で止める")
     # `lightning` is not installed here: a class from the other package, as Lightning sees it (its module name).
     Other = type("LightningModule", (), {"__module__": "lightning.pytorch.core.module"})
     with pytest.raises(TypeError, match="Please switch to a single import style"):
@@ -275,7 +287,7 @@ def test_mixing_the_two_packages_raises_a_typeerror(quiet):
 
 
 def test_python_version_and_tested_version():
-    claim("インストール", "Python 3.10 以上が必要（pytorch-lightning 2.6 の要件）")
+    claim("インストール", "Python 3.10 以上が必要（`pytorch-lightning` 2.6 の要件）")
     claim("インストール", "（本スライドは 2.6.6 で確認）")
     assert importlib.metadata.metadata("pytorch-lightning")["Requires-Python"] == ">=3.10"
     assert pl.__version__ == "2.6.6"
@@ -590,8 +602,8 @@ def test_fast_dev_run(quiet):
 
 
 def test_test_uses_last_weights_unless_ckpt_path_best(quiet):
-    claim("組み込みの Callback：`ModelCheckpoint` と `EarlyStopping`", "trainer.test(model, data) は最後の重みでテストする")
-    claim("組み込みの Callback：`ModelCheckpoint` と `EarlyStopping`", "最良の重みでテストしたいときは ckpt_path=\"best\" を渡す")
+    claim("`ModelCheckpoint` と `EarlyStopping`", "trainer.test(model, data) は最後の重みでテストする")
+    claim("`ModelCheckpoint` と `EarlyStopping`", "最良の重みでテストしたいときは ckpt_path=\"best\" を渡す")
     from pytorch_lightning.callbacks import ModelCheckpoint
 
     class Scored(BoringModel):
@@ -613,7 +625,7 @@ def test_test_uses_last_weights_unless_ckpt_path_best(quiet):
 
 
 def test_early_stopping_checks_after_each_validation(quiet):
-    claim("組み込みの Callback：`ModelCheckpoint` と `EarlyStopping`", "EarlyStopping は、val_acc が 0.01 以上よくならない検証が 2 回続いたら学習を止める")
+    claim("`ModelCheckpoint` と `EarlyStopping`", "EarlyStopping は、val_acc が 0.01 以上よくならない検証が 2 回続いたら学習を止める")
     from pytorch_lightning.callbacks import EarlyStopping
 
     class Flat(BoringModel):
@@ -631,7 +643,7 @@ def test_early_stopping_checks_after_each_validation(quiet):
 
 
 def test_macos_and_windows_start_workers_with_spawn():
-    claim("`num_workers` を増やすなら `if __name__ == \"__main__\":`", "macOS・Windows では、`DataLoader` のワーカーがスクリプトを最初から読み込み直す（spawn）")
+    claim("`num_workers` を増やすときのガード", "macOS・Windows のワーカーは spawn で起動し、スクリプトを読み込み直す")
     code = "import sys; sys.platform = {!r}; import multiprocessing.context as c; print(c._default_context.get_start_method())"
     got = {p: subprocess.run([sys.executable, "-c", code.format(p)], capture_output=True, text=True).stdout.strip()
            for p in ("darwin", "linux")}
@@ -646,8 +658,8 @@ def test_macos_and_windows_start_workers_with_spawn():
 
 
 def test_without_the_guard_spawn_fails_and_fork_does_not(tmp_path):
-    claim("`num_workers` を増やすなら `if __name__ == \"__main__\":`", "ガードがないと、spawn ではワーカーの起動時に `RuntimeError` で止まる（fork を使う Linux では起きない）")
-    claim("`num_workers` を増やすなら `if __name__ == \"__main__\":`", "num_workers が 0 のままなら、このガードはなくても動く")
+    claim("`num_workers` を増やすときのガード", "ガードがないと spawn では RuntimeError で止まる（fork を使う Linux では起きない）")
+    claim("`num_workers` を増やすときのガード", "num_workers が 0 のままなら、このガードはなくても動く")
     # DataLoader workers are processes of the default multiprocessing context (torch.multiprocessing
     # is multiprocessing), so a plain Process without the guard shows what a worker meets, without torch.
     assert torch.multiprocessing.get_context is multiprocessing.get_context
@@ -668,7 +680,7 @@ def test_without_the_guard_spawn_fails_and_fork_does_not(tmp_path):
 
 
 def test_few_workers_warning(quiet, monkeypatch):
-    claim("`num_workers` を増やすなら `if __name__ == \"__main__\":`", "CPU のコアに余裕があるのに num_workers が少ないと、Lightning が PossibleUserWarning で増やすよう勧めてくる")
+    claim("`num_workers` を増やすときのガード", "CPU のコアに余裕があるのに num_workers が少ないと、Lightning が PossibleUserWarning で増やすよう勧めてくる")
     import pytorch_lightning.trainer.connectors.data_connector as dc
     from pytorch_lightning.utilities.warnings import PossibleUserWarning
 
@@ -786,7 +798,7 @@ def test_slurm_tasks_and_nodes_must_match_the_trainer(monkeypatch):
 
 
 def test_metrics_are_per_process_unless_sync_dist():
-    claim("付録：複数 GPU・複数ノードへ", "`val_acc` などはプロセスごとの値：全体で平均するなら `self.log(..., sync_dist=True)`")
+    claim("付録：複数 GPU・複数ノードへ", "`val_acc` などはプロセスごとの値：全体の平均は `self.log(..., sync_dist=True)` で")
     assert inspect.signature(pl.LightningModule.log).parameters["sync_dist"].default is False
     from pytorch_lightning.trainer.connectors.logger_connector import result
 
@@ -794,7 +806,7 @@ def test_metrics_are_per_process_unless_sync_dist():
 
 
 def test_each_process_loads_its_own_full_batch():
-    claim("付録：複数 GPU・複数ノードへ", "1 ステップの実効バッチサイズは 128 × 8 プロセス = 1,024")
+    claim("付録：複数 GPU・複数ノードへ", "実効バッチサイズは 128 × 8 プロセス = 1,024")
     t = trainer(accelerator="cpu", devices=2, strategy="ddp")
     from pytorch_lightning.trainer.states import RunningStage
 
