@@ -8,11 +8,11 @@ rewrite; when the sentence is rewritten, the failing quote names the test to rev
 | evidence                                                           | claims |
 | ------------------------------------------------------------------ | -----: |
 | (a) an executed block on the slide whose checked output shows it  |     22 |
-| (b) a test in this file that checks it on this machine             |     82 |
+| (b) a test in this file that checks it on this machine             |     83 |
 | (c) a docs link in the slide's note: needs what this machine lacks |     20 |
 |     (GPU, MPS, Windows, macOS, a cluster, the `lightning` package) |        |
 |     or says what the docs themselves say                           |        |
-| total                                                              |    124 |
+| total                                                              |    125 |
 
 (a) are listed in ON_SLIDE and (c) in DOCS below; every `claim(...)` call in a test is one (b).
 `test_the_ledger_table_counts_what_is_here` keeps this table true. Device counts are faked the way
@@ -516,6 +516,18 @@ def test_auto_accelerator_one_device_and_defaults(monkeypatch):
     fake_gpus(monkeypatch, 4)
     gpu = trainer(devices=1)
     assert (type(gpu.strategy).__name__, gpu.strategy.root_device) == ("SingleDeviceStrategy", torch.device("cuda", 0))
+
+
+def test_without_tensorboard_the_default_logger_warns_and_uses_csv(quiet):
+    claim("Trainer", "実行すると、TensorBoard が入っていないので CSVLogger を使うという警告も出る。学習はそのまま進む。")
+    import pytorch_lightning.trainer.connectors.logger_connector.logger_connector as lc
+
+    lc.warning_cache.clear()  # Lightning warns once per process
+    with pytest.warns(UserWarning, match="`logger=True` will use `CSVLogger` as the default logger"):
+        warnings.simplefilter("always")
+        t = pl.Trainer(enable_progress_bar=False, enable_model_summary=False, max_steps=1, limit_val_batches=0)
+    t.fit(BoringModel())
+    assert type(t.logger).__name__ == "CSVLogger" and t.global_step == 1
 
 
 def test_auto_takes_every_gpu_and_relaunches_the_script_as_ddp(monkeypatch):
