@@ -143,6 +143,7 @@ class Slide:
     fences: list[Fence] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)
     prose: str = ""  # the slide's Markdown without code fences and comments
+    source: str = ""  # the slide's Markdown as written: prose, code, outputs, notes
 
     @property
     def notes(self) -> list[Comment]:
@@ -308,6 +309,7 @@ def _parse(path: Path, text: str) -> Deck:
     # Prose: each slide's source lines, minus what is not prose.
     bounds = [s.line - 1 for s in slides[1:]] + [len(lines)]
     for slide, end in zip(slides, bounds):
+        slide.source = "".join(lines[slide.line - 1:end])
         kept = []
         for i in range(slide.line - 1, end):
             if i in skip_lines:

@@ -8,7 +8,7 @@ from quick import quick_trainer
 class WhereIsTheBatch(pl.Callback):
     def on_train_batch_start(self, trainer, module, batch, batch_idx):
         x, y = batch
-        print(f"バッチとモデルが同じデバイス: {x.device == module.device}")
+        print(f"モデル: {module.device}、バッチ: {x.device}")
 
 
 trainer = quick_trainer(accelerator="auto", max_steps=1, callbacks=[WhereIsTheBatch()])

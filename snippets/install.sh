@@ -1,3 +1,3 @@
-pip install "pytorch-lightning>=2.4" torchvision
-# uv の場合:     uv add "pytorch-lightning>=2.4" torchvision
-# poetry の場合: poetry add "pytorch-lightning>=2.4" torchvision
+pip install "pytorch-lightning>=2.6" torchvision
+# uv の場合：     uv pip install "pytorch-lightning>=2.6" torchvision
+# conda の場合：  conda install lightning torchvision -c conda-forge

@@ -44,7 +44,7 @@ class LitModule(pl.LightningModule):
             max_lr=self.hparams.lr,
             total_steps=self.trainer.estimated_stepping_batches,
         )
-        # "interval": "step" で、学習率をバッチごとに更新する
+        # "interval": "step" で、学習率をステップごとに更新する
         return {
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},

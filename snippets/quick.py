@@ -3,9 +3,9 @@ import pytorch_lightning as pl
 
 
 def quick_trainer(**flags) -> pl.Trainer:
-    """数バッチだけ学習し、表示やファイル出力を止めたデモ用の Trainer"""
+    """数ステップだけ学習し、表示やファイル出力を止めたデモ用の Trainer"""
     settings = dict(
-        max_steps=2, val_check_interval=2, limit_val_batches=1,
+        max_steps=2, val_check_interval=2, limit_val_batches=1, devices=1,
         num_sanity_val_steps=0, enable_progress_bar=False,
         enable_model_summary=False, logger=False, enable_checkpointing=False,
     )

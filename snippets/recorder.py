@@ -5,7 +5,7 @@ import torch
 
 class Recorder(pl.Callback):
     def on_train_batch_start(self, trainer, module, batch, batch_idx):
-        print(f"訓練バッチ {batch_idx}: training={module.training}")
+        print(f"学習バッチ {batch_idx}: training={module.training}")
 
     def on_before_zero_grad(self, *args):
         print("  zero_grad")

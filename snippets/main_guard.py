@@ -1,0 +1,16 @@
+from torch.utils.data import DataLoader
+
+from litdatamodule import LitDataModule
+from litmodule import LitModule
+from quick import quick_trainer
+
+
+class ParallelDataModule(LitDataModule):
+    def train_dataloader(self):  # 2 つのワーカーで読み込む
+        return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True, num_workers=2)
+
+
+if __name__ == "__main__":  # ないと spawn のワーカーが RuntimeError で止まる
+    trainer = quick_trainer(max_steps=5, limit_val_batches=0)
+    trainer.fit(LitModule(), ParallelDataModule())
+    print(f"{trainer.global_step} ステップ、ワーカー {trainer.train_dataloader.num_workers} 個")

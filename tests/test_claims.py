@@ -1,0 +1,856 @@
+"""Claims ledger: every sentence of the deck that says how Lightning, PyTorch or the tooling behaves.
+
+Each claim names its slide by heading (numbers change), quotes the sentence, first checks that the
+quote is still in the deck, then checks the behaviour on this machine (pytorch-lightning 2.6.6,
+torch 2.14.1, CPU only). When Lightning changes behaviour, the failing test names the sentence to
+rewrite; when the sentence is rewritten, the failing quote names the test to revisit.
+
+| evidence                                                           | claims |
+| ------------------------------------------------------------------ | -----: |
+| (a) an executed block on the slide whose checked output shows it  |     22 |
+| (b) a test in this file that checks it on this machine             |     83 |
+| (c) a docs link in the slide's note: needs what this machine lacks |     20 |
+|     (GPU, MPS, Windows, macOS, a cluster, the `lightning` package) |        |
+|     or says what the docs themselves say                           |        |
+| total                                                              |    125 |
+
+(a) are listed in ON_SLIDE and (c) in DOCS below; every `claim(...)` call in a test is one (b).
+`test_the_ledger_table_counts_what_is_here` keeps this table true. Device counts are faked the way
+Lightning's own tests do (tests_pytorch/conftest.py `mock_cuda_count`): by replacing
+`num_cuda_devices` in the modules that call it; nothing is fitted on a faked device.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import multiprocessing
+import re
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import pytest
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.demos.boring_classes import BoringModel, RandomDataset
+from torch.utils.data import DataLoader, DistributedSampler
+
+import deck
+from deck.paths import DATA, DECKS, ROOT
+
+DECK = DECKS[0]
+MODEL = deck.load(DECK)
+# Heading -> the slide's whole text: prose, code, expected output, notes.
+SLIDES = {s.title: s.source for s in MODEL.slides if s.title}
+
+
+def slide(heading: str) -> str:
+    assert heading in SLIDES, f"no slide headed「{heading}」any more: update tests/test_claims.py"
+    return SLIDES[heading]
+
+
+def claim(heading: str, quote: str) -> None:
+    """The deck still says `quote` on the slide headed `heading` (text, code comment or note)."""
+    flat = lambda s: re.sub(r"\s+", " ", s)  # noqa: E731  (a quote may wrap in the source)
+    if flat(quote) not in flat(slide(heading)):
+        pytest.fail(f"slide「{heading}」no longer says「{quote}」: revisit this test", pytrace=False)
+
+
+def expected_output(heading: str) -> str:
+    slide(heading)
+    outputs = [b.expected_output for b in MODEL.blocks if b.expected and MODEL.slide_at(b.expected.line).title == heading]
+    assert outputs, f"slide「{heading}」has no checked output"
+    return outputs[0]
+
+
+# --------------------------------------------------------------------------------------------
+# (a) shown by the slide's own executed block and its checked output (pytest slides runs them)
+
+ON_SLIDE = [
+    ("学習したモデルを使う", "既定の ModelCheckpoint が保存したファイル", "lightning_logs/version_0/checkpoints/"),
+    ("学習したモデルを使う", "load_from_checkpoint(path)", "予測: [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]"),
+    ("Trainer", "テスト用の 1 万枚で 98% 以上", None),  # the block's assert
+    ("LightningModule（3/3）：オプティマイザー", "1 エポックでも高い精度に届く", None),  # the fit's assert
+    ("特徴 1：Lightning のコードは PyTorch のコード", "Trainer なしでも PyTorch だけで動く", "Sequential"),
+    ("特徴 2：抽象化ではなく整理（3/3）", "結果も小数点以下 4 桁まで一致する", "0.2666"),
+    ("特徴 3：残りは Trainer が自動化（2/2）", "学習中は `train()` モード、検証中は `eval()` モードかつ勾配なし",
+     "検証バッチ: training=False, grad=False"),
+    ("特徴 3：残りは Trainer が自動化（2/2）", "`zero_grad()` → `backward()` → `step()` を毎ステップ Trainer が呼ぶ",
+     "  zero_grad\n  backward\n  optimizer.step"),
+    ("LightningModule と Trainer の利点", "モデルのモード（`train()` / `eval()`）を Trainer が自動で切り替え",
+     "学習バッチ 0: training=True"),
+    ("LightningModule と Trainer の利点", "勾配まわり（`zero_grad()`、`backward()`、`step()`）を Trainer が実行",
+     "  zero_grad\n  backward\n  optimizer.step"),
+    ("LightningModule と Trainer の利点", "`self.device` で現在のデバイスを取得できる", "モデル: cpu"),
+    ("特徴 4：`.cuda()` や `.to()` は不要", "このマシンには GPU がないので、どちらも cpu", "モデル: cpu、バッチ: cpu"),
+    ("特徴 6：`LightningModule` は `torch.nn.Module`", "`nn.Module` を継承しているので", "True\n"),
+    ("`ModelCheckpoint` と `EarlyStopping`", "val_acc が最大の重みを残す", "最良の val_acc"),
+    ("`ModelCheckpoint` と `EarlyStopping`", "2 回続いたら学習を止める", "止まったステップ: 90（最大 200）"),
+    ("`num_workers` を増やすときのガード", "2 つのワーカーで読み込む", "ワーカー 2 個"),
+    ("付録：特徴 5 `DistributedSampler` は自動（2/2）", "55,000 枚の半分ずつを受け持っている", "27500 枚"),
+    ("付録：特徴 5 `DistributedSampler` は自動（2/2）", "`DataLoader` にはサンプラーを渡していない", "DistributedSampler"),
+    ("LightningDataModule（2/3）", "各プロセスで呼ばれる：ここで self に Dataset を持たせる", "rank 1: DistributedSampler"),
+    ("付録：`self.log()` の値は本当に記録される", "log_every_n_steps（既定は 50）ステップごとに記録される",
+     "['4', '9', '14', '19']"),
+    ("付録：`self.log()` の値は本当に記録される", "検証の終わりにエポック平均が記録される", "val_acc を記録したステップ: ['19']"),
+    ("LightningDataModule（3/3）", "`num_workers` を増やすとデータ読み込みが並列化される", "ワーカー 2 個"),
+]
+# Where the output that proves a claim sits on another slide of the deck.
+_OUTPUT_ELSEWHERE = {
+    "モデルのモード（`train()` / `eval()`）を Trainer が自動で切り替え": "特徴 3：残りは Trainer が自動化（2/2）",
+    "勾配まわり（`zero_grad()`、`backward()`、`step()`）を Trainer が実行": "特徴 3：残りは Trainer が自動化（2/2）",
+    "`self.device` で現在のデバイスを取得できる": "特徴 4：`.cuda()` や `.to()` は不要",
+    "各プロセスで呼ばれる：ここで self に Dataset を持たせる": "付録：特徴 5 `DistributedSampler` は自動（2/2）",
+    "`num_workers` を増やすとデータ読み込みが並列化される": "`num_workers` を増やすときのガード",
+}
+
+
+@pytest.mark.parametrize(("heading", "quote", "shown"), ON_SLIDE, ids=[q for _, q, _ in ON_SLIDE])
+def test_claims_shown_by_a_checked_block(heading, quote, shown):
+    claim(heading, quote)
+    source = _OUTPUT_ELSEWHERE.get(quote, heading)
+    if shown is None:  # shown by the main fit's assert, not by printed output
+        assert "assert result[0][\"test_acc\"] >= 0.98" in slide("Trainer")
+    else:
+        assert shown in expected_output(source)
+
+
+# --------------------------------------------------------------------------------------------
+# (c) needs hardware, an OS or a package this machine lacks: the note links the docs page
+
+DOCS = [
+    ("`lightning` と `pytorch-lightning`", "公式ドキュメントと公式の README は pip install lightning と import lightning as L",
+     "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
+    ("`lightning` と `pytorch-lightning`", "クラス名も書き方も同じ",
+     "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
+    ("`lightning` と `pytorch-lightning`", "同じ PyTorch Lightning が 2 つのパッケージ名で配布されている",
+     "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
+    ("`lightning` と `pytorch-lightning`", "lightning パッケージは PyTorch Lightning を lightning.pytorch として含み、Fabric なども同梱する",
+     "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
+    ("`lightning` と `pytorch-lightning`", "2 つは同じソースから作られた別々のパッケージ",
+     "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
+    ("PyTorch Lightning のメリット", "学習ループは Lightning 側で用意され、テストされている",
+     "https://github.com/Lightning-AI/pytorch-lightning/tree/master/tests"),
+    ("LightningModule", "1.x の資料では 5 つのセクションだったが、2.x では予測が加わった",
+     "https://lightning.ai/docs/pytorch/stable/common/lightning_module.html"),
+    ("インストール", "Windows で NVIDIA GPU を使うなら、先に PyTorch 公式サイトのコマンドで `torch` を入れる",
+     "https://pytorch.org/get-started/locally/"),
+    ("インストール", "Windows・macOS は CPU 版", "https://pytorch.org/get-started/locally/"),
+    ("インストール", "--torch-backend=auto を付けると", "https://docs.astral.sh/uv/guides/integration/pytorch/"),
+    ("インストール", "conda install lightning torchvision -c conda-forge",
+     "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
+    ("Trainer", "seed_everything だけでは GPU の計算まで完全には再現されない",
+     "https://lightning.ai/docs/pytorch/stable/common/trainer.html#deterministic"),
+    ("特徴 2：抽象化ではなく整理（3/3）", "GPU で完全に一致させるには、決定的なアルゴリズムの指定も必要",
+     "https://pytorch.org/docs/stable/notes/randomness.html"),
+    ("特徴 4：`.cuda()` や `.to()` は不要", "どちらも cuda:0 になる", "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_basic.html"),
+    ("GPU の選び方：共有サーバーでは台数を指定する", "このプロセスに見える GPU を 2 番だけにする",
+     "https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#cuda-environment-variables"),
+    ("付録：分散学習の `strategy` の選び方", "公式ドキュメントはデバッグ用とする",
+     "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_intermediate.html"),
+    ("付録：分散学習の `strategy` の選び方", "Windows の PyTorch には NCCL がない", "https://pytorch.org/docs/stable/distributed.html"),
+    ("付録：複数 GPU・複数ノードへ", "同じ LitModule と LitDataModule のまま、Trainer のフラグだけを変える",
+     "https://lightning.ai/docs/pytorch/stable/clouds/cluster_intermediate_2.html"),
+    ("付録：複数 GPU・複数ノードへ", "中で srun を使う", "https://lightning.ai/docs/pytorch/stable/clouds/cluster_advanced.html"),
+    ("付録：複数 GPU・複数ノードへ", "学習率の調整が必要になることもある",
+     "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_faq.html"),
+]
+
+
+@pytest.mark.parametrize(("heading", "quote", "url"), DOCS, ids=[q for _, q, _ in DOCS])
+def test_claims_backed_by_a_docs_link_in_the_note(heading, quote, url):
+    claim(heading, quote)
+    notes = "".join(re.findall(r"<!--(.*?)-->", slide(heading), re.S))
+    assert url in notes, f"the note of「{heading}」should link {url}"
+
+
+# --------------------------------------------------------------------------------------------
+# helpers for (b)
+
+
+def fake_gpus(monkeypatch, n: int) -> None:
+    """n CUDA devices, as Lightning's tests fake them (tests_pytorch/conftest.py mock_cuda_count)."""
+    import lightning_fabric.accelerators.cuda as fabric_cuda
+    import pytorch_lightning.accelerators.cuda as pl_cuda
+
+    monkeypatch.setattr(fabric_cuda, "num_cuda_devices", lambda: n)
+    monkeypatch.setattr(pl_cuda, "num_cuda_devices", lambda: n)
+
+
+def fake_mps(monkeypatch) -> None:
+    from lightning_fabric.accelerators.mps import MPSAccelerator
+
+    monkeypatch.setattr(MPSAccelerator, "is_available", staticmethod(lambda: True))
+
+
+def interactive(monkeypatch) -> None:
+    """As in Jupyter: IPython sets sys.ps1, which lightning_fabric.utilities.imports reads at import."""
+    import pytorch_lightning.trainer.connectors.accelerator_connector as connector
+
+    monkeypatch.setattr(connector, "_IS_INTERACTIVE", True)
+
+
+def trainer(**flags) -> pl.Trainer:
+    settings = dict(logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pl.Trainer(**(settings | flags))
+
+
+def launcher(t: pl.Trainer) -> str:
+    return type(t.strategy.launcher).__name__ if t.strategy.launcher else "none"
+
+
+def default(name: str):
+    return inspect.signature(pl.Trainer).parameters[name].default
+
+
+@pytest.fixture
+def quiet(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield tmp_path
+
+
+def tiny_fit(**flags) -> pl.Trainer:
+    t = trainer(**({"max_steps": 2, "limit_val_batches": 2, "num_sanity_val_steps": 0, "accelerator": "cpu",
+                    "devices": 1} | flags))
+    return t
+
+
+# --------------------------------------------------------------------------------------------
+# (b) checked here: title, outline, 備考
+
+
+def test_every_block_runs_except_the_cluster_slide():
+    claim("PyTorch Lightning 入門", "付録のクラスターのスライドを除いてすべて実行してテストしている")
+    claim("備考：ノートブックと本スライドについて", "コードは付録のクラスターのスライドを除き、すべて `pytest-codeblocks` で実行してテスト")
+    skipped = {b.first.slide.title for b in MODEL.blocks if b.skipped}
+    assert skipped == {"付録：複数 GPU・複数ノードへ"}
+
+
+def test_every_shown_output_is_checked():
+    claim("デモ用の小さな Trainer", "出力ブロックはすべて実際の出力（テストで毎回照合している）")
+    shown = [f for s in MODEL.slides for f in s.fences if f.info == "text"]
+    assert {f.line for f in shown} == {b.expected.line for b in MODEL.blocks if b.expected}
+
+
+def test_the_notebook_is_the_decks_code_and_installs_first():
+    claim("備考：ノートブックと本スライドについて", "最初のセルで必要なパッケージを入れる")
+    claim("備考：ノートブックと本スライドについて", "ノートブックもスライドから作っているので、スライドと同じコードが動く")
+    from deck.paths import NOTEBOOK
+    from tools import notebook
+
+    built = notebook.build(DECK)
+    assert notebook.text(DECK) == NOTEBOOK.read_text(encoding="utf-8")
+    first = next(c for c in built.cells if c.cell_type == "code").source
+    assert first.startswith("%pip install") and "pytorch-lightning" in first and "torchvision" in first
+
+
+def test_marp_cli_writes_html_pdf_and_pptx():
+    claim("備考：ノートブックと本スライドについて", "[Marp CLI](https://github.com/marp-team/marp-cli) で HTML / PDF / PPTX を生成")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for kind, flag in (("html", ""), ("pdf", " --pdf"), ("pptx", " --pptx")):
+        assert f"build/%.{kind}: slides/%.md" in makefile and f"tools.marp_build $<{flag} -o $@" in makefile, kind
+    assert '"@marp-team/marp-cli"' in (ROOT / "package.json").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# (b) what Lightning is, packages, install
+
+
+def test_license_is_apache():
+    claim("PyTorch Lightning とは", "Apache-2.0")
+    meta = importlib.metadata.metadata("pytorch-lightning")
+    assert "Apache" in (meta.get("License") or "") + (meta.get("License-Expression") or "") + str(meta.get_all("Classifier"))
+
+
+def test_mixing_the_two_packages_raises_a_typeerror(quiet):
+    claim("`lightning` と `pytorch-lightning`",
+          "`pytorch_lightning` のモデルを `lightning` の `Trainer` に渡すと `TypeError`（\"Please switch to a single import style.\"）")
+    claim("`lightning` と `pytorch-lightning`", "オブジェクトを混ぜると Trainer が TypeError で止める")
+    # `lightning` is not installed here: a class from the other package, as Lightning sees it (its module name).
+    Other = type("LightningModule", (), {"__module__": "lightning.pytorch.core.module"})
+    with pytest.raises(TypeError, match="Please switch to a single import style"):
+        trainer().fit(Other())
+
+
+def test_python_version_and_tested_version():
+    claim("インストール", "Python 3.10 以上が必要（`pytorch-lightning` 2.6 の要件）")
+    claim("インストール", "（本スライドは 2.6.6 で確認）")
+    assert importlib.metadata.metadata("pytorch-lightning")["Requires-Python"] == ">=3.10"
+    assert pl.__version__ == "2.6.6"
+
+
+def test_pypi_torch_on_linux_is_a_cuda_build_even_without_a_gpu():
+    claim("インストール", "Linux は CUDA 版（GPU がなくても）")
+    assert sys.platform == "linux" and torch.version.cuda is not None and not torch.cuda.is_available()
+    dist = importlib.metadata.distribution("torch")
+    assert dist.read_text("direct_url.json") is None  # from an index (PyPI), not a local file or URL
+
+
+def test_grpc_variables_are_not_needed():
+    claim("インストール", "古い資料にある Apple Silicon 向けの環境変数（`GRPC_PYTHON_BUILD_...`）は不要")
+    claim("インストール", "TensorBoard が Lightning の依存から外れた今は必要ない")
+    required = [r.split(";")[0] for r in importlib.metadata.requires("pytorch-lightning") if "extra ==" not in r]
+    assert not any(re.match(r"(tensorboard|tensorboardX|grpcio)\b", r) for r in required), required
+
+
+def test_apple_silicon_gets_mps_automatically(monkeypatch):
+    claim("インストール", "Apple Silicon では torch の MPS（GPU）を Lightning が自動で使う")
+    fake_mps(monkeypatch)
+    fake_gpus(monkeypatch, 0)
+    t = trainer()
+    assert type(t.accelerator).__name__ == "MPSAccelerator" and t.num_devices == 1
+
+
+def test_mnist_sizes():
+    claim("3 つの構成要素", "MNIST（手書き数字：訓練用 6 万枚、テスト用 1 万枚）")
+    raw = DATA / "MNIST" / "raw"
+    if not raw.is_dir():
+        pytest.skip("MNIST is not staged: make data")
+    count = lambda name: int.from_bytes((raw / name).read_bytes()[4:8], "big")  # noqa: E731  (IDX header)
+    assert (count("train-images-idx3-ubyte"), count("t10k-images-idx3-ubyte")) == (60_000, 10_000)
+
+
+# --------------------------------------------------------------------------------------------
+# (b) LightningDataModule
+
+
+def test_prepare_data_runs_once_per_node_on_local_rank_zero(monkeypatch):
+    claim("LightningDataModule（2/3）", "ダウンロードだけ：各ノードで 1 回（ローカルランク 0 のプロセスだけ）呼ばれる")
+    claim("LightningDataModule（2/3）", "prepare_data で self に状態を持たせてはいけない（他のプロセスには伝わらない）")
+    calls = []
+
+    class DM(pl.LightningDataModule):
+        def prepare_data(self):
+            calls.append(1)
+
+    assert DM().prepare_data_per_node is True
+    for local_rank, node_rank, runs in [(0, 0, 1), (0, 1, 1), (1, 0, 0), (3, 1, 0)]:
+        t = trainer()
+        monkeypatch.setattr(pl.Trainer, "local_rank", property(lambda self, r=local_rank: r))
+        monkeypatch.setattr(pl.Trainer, "node_rank", property(lambda self, r=node_rank: r))
+        t._data_connector.attach_datamodule(BoringModel(), DM())
+        calls.clear()
+        t._data_connector.prepare_data()
+        assert len(calls) == runs, (local_rank, node_rank)
+
+
+def test_the_split_is_the_same_every_time():
+    claim("LightningDataModule（2/3）", "何度実行しても同じ 55,000 / 5,000 に分かれる")
+    split = lambda: torch.utils.data.random_split(range(60_000), [55_000, 5_000], generator=torch.Generator().manual_seed(42))  # noqa: E731
+    assert split()[1].indices == split()[1].indices
+
+
+def test_distributed_sampler_is_on_by_default():
+    claim("LightningDataModule（3/3）", "分散学習のときの `DistributedSampler` は Lightning が自動で設定する")
+    claim("Lightning の 6 つの特徴", "Trainer の use_distributed_sampler=True が既定値")
+    claim("付録：特徴 5 `DistributedSampler` は自動（2/2）", "Trainer の use_distributed_sampler=True（既定値）による")
+    assert default("use_distributed_sampler") is True
+
+
+def test_distributed_sampler_pads_when_uneven():
+    claim("付録：特徴 5 `DistributedSampler` は自動（2/2）", "枚数がプロセス数で割り切れないときは、DistributedSampler が一部のデータを重複させて枚数をそろえる")
+    ranks = [list(DistributedSampler(range(5), num_replicas=2, rank=r, shuffle=False)) for r in (0, 1)]
+    assert ranks == [[0, 2, 4], [1, 3, 0]]
+
+
+# --------------------------------------------------------------------------------------------
+# (b) LightningModule
+
+
+def test_the_six_sections_are_hooks_of_lightningmodule():
+    claim("LightningModule", "PyTorch のコードを 6 つのセクションに整理する（2.x の公式ドキュメント）")
+    for hook in ("setup", "training_step", "validation_step", "test_step", "predict_step", "configure_optimizers"):
+        assert callable(getattr(pl.LightningModule, hook)), hook
+
+
+class Probe(BoringModel):
+    """Records the mode, grad and inference mode each hook runs under, and logs a value per batch."""
+
+    def __init__(self, lr: float = 0.1):
+        super().__init__()
+        self.save_hyperparameters()
+        self.seen: dict[str, tuple] = {}
+
+    def _note(self, hook):
+        self.seen[hook] = (self.training, torch.is_grad_enabled(), torch.is_inference_mode_enabled())
+
+    def validation_step(self, batch, batch_idx):
+        self._note("validation_step")
+        return super().validation_step(batch, batch_idx)
+
+    def test_step(self, batch, batch_idx):
+        self._note("test_step")
+        return super().test_step(batch, batch_idx)
+
+    def predict_step(self, batch, batch_idx, dataloader_idx=0):
+        self._note("predict_step")
+        return self(batch)
+
+
+def test_eval_mode_no_grad_in_fit_and_inference_mode_in_test(quiet):
+    claim("LightningModule（2/3）：学習・検証・テスト", "Trainer がモデルを eval モードにし、勾配を止めてから呼ぶ（fit の中の検証は torch.no_grad()、trainer.test は torch.inference_mode()）")
+    claim("学習したモデルを使う", "そのときは eval モードと勾配の停止を Trainer が行う")
+    model = Probe()
+    t = tiny_fit(val_check_interval=2, limit_test_batches=1, limit_predict_batches=1)
+    t.fit(model)
+    t.test(model, verbose=False)
+    t.predict(model, DataLoader(RandomDataset(32, 4), batch_size=2))
+    assert model.seen["validation_step"] == (False, False, False)  # eval, no grad, not inference mode
+    assert model.seen["test_step"] == (False, False, True)  # inference mode
+    assert model.seen["predict_step"] == (False, False, True)
+    assert default("inference_mode") is True
+
+
+def test_self_log_defaults_per_hook():
+    claim("LightningModule（2/3）：学習・検証・テスト", "training_step ではステップごとの値、validation_step と test_step ではエポック全体の平均（バッチの大きさで重み付け）が記録される")
+    from pytorch_lightning.trainer.connectors.logger_connector.fx_validator import _FxValidator
+
+    opts = _FxValidator.functions
+    assert (opts["training_step"]["default_on_step"], opts["training_step"]["default_on_epoch"]) == (True, False)
+    for hook in ("validation_step", "test_step"):
+        assert (opts[hook]["default_on_step"], opts[hook]["default_on_epoch"]) == (False, True)
+
+
+def test_epoch_mean_is_weighted_by_batch_size(quiet):
+    claim("LightningModule（2/3）：学習・検証・テスト", "エポック全体の平均（バッチの大きさで重み付け）")
+
+    class Log(BoringModel):
+        def test_step(self, batch, batch_idx):
+            self.log("v", float(batch_idx), batch_size=len(batch))  # batch 0 of 3 samples, batch 1 of 1
+
+    t = trainer(accelerator="cpu", devices=1)
+    result = t.test(Log(), DataLoader(RandomDataset(32, 4), batch_size=3), verbose=False)
+    assert result[0]["v"] == pytest.approx((0 * 3 + 1 * 1) / 4)
+
+
+def test_hyperparameters_go_into_the_checkpoint_and_come_back(quiet):
+    claim("LightningModule（1/3）：モデルの定義", "save_hyperparameters() で引数がチェックポイントにも保存され、読み込むときに同じ設定でモデルを作り直せる")
+    claim("学習したモデルを使う", "lr などのハイパーパラメーターも復元される")
+    t = tiny_fit(enable_checkpointing=True, default_root_dir=quiet)
+    t.fit(Probe(lr=0.25))
+    path = t.checkpoint_callback.best_model_path
+    assert torch.load(path, weights_only=False)["hyper_parameters"]["lr"] == 0.25
+    assert Probe.load_from_checkpoint(path).hparams.lr == 0.25
+
+
+def test_outside_the_trainer_you_switch_to_eval_yourself(quiet):
+    claim("学習したモデルを使う", "Trainer の外では、推論の前に自分で eval モードにする")
+    claim("学習したモデルを使う", "勾配の計算も自分で止める")
+    claim("LightningModule と Trainer の利点", "Trainer の外で推論するときは、eval() と torch.no_grad() を自分で呼ぶ")
+    t = tiny_fit(enable_checkpointing=True, default_root_dir=quiet)
+    t.fit(Probe())
+    model = Probe.load_from_checkpoint(t.checkpoint_callback.best_model_path)
+    assert model.training and torch.is_grad_enabled()  # load_from_checkpoint leaves both to you
+    assert model(torch.zeros(1, 32)).requires_grad
+
+
+def test_default_checkpoint_folder_and_versions(quiet):
+    claim("学習したモデルを使う", "チェックポイントは lightning_logs/version_N/checkpoints/ に保存される（N は実行のたびに増える）")
+    claim("LightningModule と Trainer の利点", "`self.log()` でロギング（既定では `lightning_logs/` に保存）")
+    paths = []
+    for _ in range(2):
+        t = pl.Trainer(max_steps=1, limit_val_batches=1, num_sanity_val_steps=0, enable_progress_bar=False,
+                       enable_model_summary=False, accelerator="cpu", devices=1)
+        t.fit(BoringModel())
+        paths.append(Path(t.checkpoint_callback.best_model_path).relative_to(quiet).parent.as_posix())
+    assert paths == ["lightning_logs/version_0/checkpoints", "lightning_logs/version_1/checkpoints"]
+
+
+def test_estimated_stepping_batches(quiet):
+    claim("LightningModule（3/3）：オプティマイザー", "学習全体のステップ数を Trainer から取得できる")
+    claim("LightningModule（3/3）：オプティマイザー", "1 プロセスが受け持つバッチ数、accumulate_grad_batches、max_epochs、max_steps から計算される")
+    got = {}
+
+    class Count(BoringModel):
+        def configure_optimizers(self):
+            got["steps"] = self.trainer.estimated_stepping_batches
+            return super().configure_optimizers()
+
+    # RandomDataset(32, 64) has 32 batches of 2; ask for 10 per epoch, 2 accumulated, 3 epochs: 5 * 3
+    t = trainer(max_epochs=3, limit_train_batches=10, accumulate_grad_batches=2, limit_val_batches=0, accelerator="cpu", devices=1)
+    t.fit(Count())
+    assert got["steps"] == 15
+    t = trainer(max_epochs=3, max_steps=4, limit_train_batches=10, limit_val_batches=0, accelerator="cpu", devices=1)
+    t.fit(Count())
+    assert got["steps"] == 4
+
+
+def test_without_max_epochs_it_is_1000():
+    claim("LightningModule（3/3）：オプティマイザー", "max_epochs も max_steps も指定しないと 1000 エポックとして計算される")
+    from pytorch_lightning.loops.utilities import _parse_loop_limits
+
+    assert default("max_epochs") is None and default("max_steps") == -1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert _parse_loop_limits(None, -1, None, None, trainer())[1] == 1000  # (min_epochs, max_epochs) fit uses
+
+
+# --------------------------------------------------------------------------------------------
+# (b) Trainer flags, devices and accelerators
+
+
+def test_auto_accelerator_one_device_and_defaults(monkeypatch):
+    claim("Trainer", "devices=1：GPU があっても 1 台だけ使う")
+    claim("Trainer", "accelerator=\"auto\" が既定値なので、GPU があれば GPU 1 台で、なければ CPU で学習する")
+    claim("Trainer", "プログレスバーと結果の表は既定で表示される")
+    claim("特徴 4：`.cuda()` や `.to()` は不要", "`accelerator=\"auto\"`（既定値）で GPU があれば GPU へ")
+    assert default("accelerator") == "auto" and default("devices") == "auto"
+    assert trainer(enable_progress_bar=None).progress_bar_callback is not None  # None means on
+    assert inspect.signature(pl.Trainer.test).parameters["verbose"].default is True
+    cpu = trainer(devices=1)
+    assert (type(cpu.accelerator).__name__, cpu.strategy.root_device) == ("CPUAccelerator", torch.device("cpu"))
+    fake_gpus(monkeypatch, 4)
+    gpu = trainer(devices=1)
+    assert (type(gpu.strategy).__name__, gpu.strategy.root_device) == ("SingleDeviceStrategy", torch.device("cuda", 0))
+
+
+def test_without_tensorboard_the_default_logger_warns_and_uses_csv(quiet):
+    claim("Trainer", "実行すると、TensorBoard が入っていないので CSVLogger を使うという警告も出る。学習はそのまま進む。")
+    import pytorch_lightning.trainer.connectors.logger_connector.logger_connector as lc
+
+    lc.warning_cache.clear()  # Lightning warns once per process
+    with pytest.warns(UserWarning, match="`logger=True` will use `CSVLogger` as the default logger"):
+        warnings.simplefilter("always")
+        t = pl.Trainer(enable_progress_bar=False, enable_model_summary=False, max_steps=1, limit_val_batches=0)
+    t.fit(BoringModel())
+    assert type(t.logger).__name__ == "CSVLogger" and t.global_step == 1
+
+
+def test_auto_takes_every_gpu_and_relaunches_the_script_as_ddp(monkeypatch):
+    claim("GPU の選び方：共有サーバーでは台数を指定する", "見えている GPU をすべて使う。2 台以上なら DDP で、スクリプトを GPU の数だけ起動し直す")
+    claim("GPU の選び方：共有サーバーでは台数を指定する", "研究室の共有サーバーで `Trainer()` のまま動かすと、空いていない GPU まで使ってしまう")
+    claim("GPU の選び方：共有サーバーでは台数を指定する", "devices=\"auto\" はアクセラレーターが見つけたデバイスの数になる")
+    fake_gpus(monkeypatch, 4)
+    t = trainer()
+    assert t.num_devices == 4 and [d.index for d in t.strategy.parallel_devices] == [0, 1, 2, 3]
+    assert (type(t.strategy).__name__, launcher(t)) == ("DDPStrategy", "_SubprocessScriptLauncher")
+
+
+def test_devices_one_and_a_chosen_gpu(monkeypatch):
+    claim("GPU の選び方：共有サーバーでは台数を指定する", "GPU 1 台（GPU がなければ CPU）")
+    claim("GPU の選び方：共有サーバーでは台数を指定する", "2 番の GPU だけを使う")
+    assert trainer(devices=1).strategy.root_device == torch.device("cpu")
+    fake_gpus(monkeypatch, 4)
+    assert trainer(devices=1).strategy.root_device == torch.device("cuda", 0)
+    assert trainer(devices=[2]).strategy.root_device == torch.device("cuda", 2)
+
+
+def test_in_jupyter_auto_uses_one_gpu(monkeypatch):
+    claim("GPU の選び方：共有サーバーでは台数を指定する", "Jupyter では `devices=\"auto\"` でも GPU 1 台だけを使う")
+    fake_gpus(monkeypatch, 4)
+    interactive(monkeypatch)
+    t = trainer()
+    assert t.num_devices == 1 and type(t.strategy).__name__ == "SingleDeviceStrategy"
+
+
+def test_batch_is_moved_before_on_train_batch_start_and_custom_batches_are_not(quiet):
+    claim("特徴 4：`.cuda()` や `.to()` は不要", "バッチも自動で転送される")
+    claim("特徴 4：`.cuda()` や `.to()` は不要", "バッチは on_train_batch_start より前に転送されている")
+    claim("特徴 4：`.cuda()` や `.to()` は不要", "自作のクラスをバッチにするときは transfer_batch_to_device を書く")
+    order = []
+
+    class Order(BoringModel):
+        def transfer_batch_to_device(self, batch, device, dataloader_idx):
+            order.append("transfer")
+            return super().transfer_batch_to_device(batch, device, dataloader_idx)
+
+        def on_train_batch_start(self, batch, batch_idx):
+            order.append("on_train_batch_start")
+
+    tiny_fit(max_steps=1, limit_val_batches=0).fit(Order())
+    assert order == ["transfer", "on_train_batch_start"]
+    from lightning_fabric.utilities.apply_func import move_data_to_device
+
+    class Custom:
+        def __init__(self):
+            self.x = torch.zeros(1)
+
+    assert move_data_to_device({"x": torch.zeros(1)}, "meta")["x"].device.type == "meta"  # collections move
+    assert move_data_to_device(Custom(), "meta").x.device.type == "cpu"  # your own class does not
+
+
+def test_torch_compile_is_accepted():
+    claim("特徴 6：`LightningModule` は `torch.nn.Module`", "`state_dict()` での保存・読み込みや `torch.compile` もそのまま使える")
+    from pytorch_lightning.utilities.compile import _maybe_unwrap_optimized
+
+    model = BoringModel()
+    assert _maybe_unwrap_optimized(torch.compile(model)) is model  # the Trainer takes the compiled module
+    copy = BoringModel()
+    copy.load_state_dict(model.state_dict())
+    assert torch.equal(copy.layer.weight, model.layer.weight)
+
+
+def test_fast_dev_run(quiet):
+    claim("デモ用の小さな Trainer", "組み込みの `fast_dev_run=2` も似た動き：学習・検証・テストを 2 バッチずつ実行し、ロガーとチェックポイントを止める")
+    claim("デモ用の小さな Trainer", "fast_dev_run は渡したロガーも無効にする")
+    from pytorch_lightning.loggers import CSVLogger
+    from pytorch_lightning.loggers.logger import DummyLogger
+
+    t = pl.Trainer(fast_dev_run=2, logger=CSVLogger(quiet), enable_progress_bar=False, enable_model_summary=False,
+                   accelerator="cpu", devices=1)
+    assert (t.limit_train_batches, t.limit_val_batches, t.limit_test_batches) == (2, 2, 2)
+    assert (t.num_sanity_val_steps, t.max_epochs, t.max_steps) == (0, 1, 2)
+    assert [type(lg) for lg in t.loggers] == [DummyLogger]
+    t.fit(BoringModel())
+    assert t.global_step == 2 and not list(quiet.rglob("*.ckpt")) and not list(quiet.rglob("metrics.csv"))
+
+
+# --------------------------------------------------------------------------------------------
+# (b) built-in callbacks
+
+
+def test_test_uses_last_weights_unless_ckpt_path_best(quiet):
+    claim("`ModelCheckpoint` と `EarlyStopping`", "trainer.test(model, data) は最後の重みでテストする")
+    claim("`ModelCheckpoint` と `EarlyStopping`", "最良の重みでテストしたいときは ckpt_path=\"best\" を渡す")
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    class Scored(BoringModel):
+        def validation_step(self, batch, batch_idx):
+            self.log("score", float(self.global_step == 2))  # best at step 2 of 4
+
+        def test_step(self, batch, batch_idx):
+            self.log("bias", self.layer.bias.sum())
+
+    best = ModelCheckpoint(monitor="score", mode="max", dirpath=quiet)
+    model = Scored()
+    t = tiny_fit(max_steps=4, val_check_interval=2, limit_test_batches=1, enable_checkpointing=True, callbacks=[best])
+    t.fit(model)
+    saved = torch.load(best.best_model_path, weights_only=False)["state_dict"]["layer.bias"].sum().item()
+    last = model.layer.bias.sum().item()
+    assert best.best_model_path.endswith("step=2.ckpt") and saved != pytest.approx(last)
+    assert t.test(model, verbose=False)[0]["bias"] == pytest.approx(last)
+    assert t.test(model, ckpt_path="best", verbose=False)[0]["bias"] == pytest.approx(saved)
+
+
+def test_early_stopping_checks_after_each_validation(quiet):
+    claim("`ModelCheckpoint` と `EarlyStopping`", "EarlyStopping は、val_acc が 0.01 以上よくならない検証が 2 回続いたら学習を止める")
+    from pytorch_lightning.callbacks import EarlyStopping
+
+    class Flat(BoringModel):
+        def validation_step(self, batch, batch_idx):
+            self.log("val_acc", 0.5)
+
+    stop = EarlyStopping(monitor="val_acc", mode="max", patience=2, min_delta=0.01)
+    t = tiny_fit(max_steps=100, val_check_interval=2, callbacks=[stop])
+    t.fit(Flat())
+    assert t.global_step == 6  # validation at 2 sets the best; 4 and 6 do not improve it: stop
+
+
+# --------------------------------------------------------------------------------------------
+# (b) processes: num_workers, spawn and the __main__ guard
+
+
+def test_macos_and_windows_start_workers_with_spawn():
+    claim("`num_workers` を増やすときのガード", "macOS・Windows のワーカーは spawn で起動し、スクリプトを読み込み直す")
+    code = "import sys; sys.platform = {!r}; import multiprocessing.context as c; print(c._default_context.get_start_method())"
+    got = {p: subprocess.run([sys.executable, "-c", code.format(p)], capture_output=True, text=True).stdout.strip()
+           for p in ("darwin", "linux")}
+    assert got == {"darwin": "spawn", "linux": "fork"}
+    ctx = multiprocessing.context._default_context
+    original = sys.platform
+    try:
+        sys.platform = "win32"
+        assert ctx.get_all_start_methods() == ["spawn"]
+    finally:
+        sys.platform = original
+
+
+def test_without_the_guard_spawn_fails_and_fork_does_not(tmp_path):
+    claim("`num_workers` を増やすときのガード", "ガードがないと spawn では RuntimeError で止まる（fork を使う Linux では起きない）")
+    claim("`num_workers` を増やすときのガード", "num_workers が 0 のままなら、このガードはなくても動く")
+    # DataLoader workers are processes of the default multiprocessing context (torch.multiprocessing
+    # is multiprocessing), so a plain Process without the guard shows what a worker meets, without torch.
+    assert torch.multiprocessing.get_context is multiprocessing.get_context
+    assert DataLoader(range(4), num_workers=0)._get_iterator().__class__.__name__ == "_SingleProcessDataLoaderIter"
+    script = tmp_path / "noguard.py"
+    script.write_text(textwrap.dedent("""
+        import multiprocessing, sys
+        worker = multiprocessing.get_context(sys.argv[1]).Process(target=print, args=("worker",))
+        worker.start()
+        worker.join()
+        print("exit", worker.exitcode)
+    """))
+    run = lambda method: subprocess.run([sys.executable, str(script), method], capture_output=True, text=True, timeout=60)  # noqa: E731
+    spawned = run("spawn")
+    assert "RuntimeError" in spawned.stderr and "bootstrapping phase" in spawned.stderr
+    assert "exit 1" in spawned.stdout  # the worker died
+    assert run("fork").stdout.split() == ["worker", "exit", "0"]
+
+
+def test_few_workers_warning(quiet, monkeypatch):
+    claim("`num_workers` を増やすときのガード", "CPU のコアに余裕があるのに num_workers が少ないと、Lightning が PossibleUserWarning で増やすよう勧めてくる")
+    import pytorch_lightning.trainer.connectors.data_connector as dc
+    from pytorch_lightning.utilities.warnings import PossibleUserWarning
+
+    monkeypatch.setattr(dc, "suggested_max_num_workers", lambda devices: 7)  # as on 8 cores (2 here: no hint)
+    t = tiny_fit(max_steps=1, limit_val_batches=0)
+    with pytest.warns(PossibleUserWarning, match="does not have many workers"):
+        warnings.simplefilter("always")
+        t.fit(BoringModel())
+
+
+# --------------------------------------------------------------------------------------------
+# (b) distributed: strategies, clusters
+
+
+def test_auto_strategy_is_ddp_in_a_script_and_fork_in_a_notebook(monkeypatch):
+    claim("付録：分散学習の `strategy` の選び方", "推奨。`\"auto\"`（既定値）でも選ばれる。スクリプトをプロセスの数だけ起動し直す")
+    claim("付録：分散学習の `strategy` の選び方", "strategy=\"auto\" は、デバイスが 2 つ以上ならスクリプトでは ddp を、ノートブックでは ddp_fork を選ぶ")
+    script = trainer(accelerator="cpu", devices=2)
+    assert (type(script.strategy).__name__, launcher(script)) == ("DDPStrategy", "_SubprocessScriptLauncher")
+    interactive(monkeypatch)
+    notebook = trainer(accelerator="cpu", devices=2)
+    assert (launcher(notebook), notebook.strategy.launcher._start_method) == ("_MultiProcessingLauncher", "fork")
+
+
+def test_ddp_notebook_is_ddp_fork_and_works_in_a_notebook(monkeypatch):
+    claim("付録：分散学習の `strategy` の選び方", "`\"ddp_notebook\"`（= `\"ddp_fork\"`）")
+    claim("付録：特徴 5 `DistributedSampler` は自動（2/2）", "ノートブックでもそのまま動くよう、strategy は ddp_fork にしている")
+    from pytorch_lightning.strategies import StrategyRegistry
+
+    assert StrategyRegistry["ddp_notebook"]["init_params"]["start_method"] == "fork"
+    assert StrategyRegistry["ddp_fork"]["init_params"]["start_method"] == "fork"
+    interactive(monkeypatch)
+    assert trainer(accelerator="cpu", devices=2, strategy="ddp_fork").strategy.launcher.is_interactive_compatible
+
+
+def test_fork_exists_on_linux_and_macos_not_on_windows(monkeypatch):
+    claim("付録：分散学習の `strategy` の選び方", "fork を使うので Linux・macOS 向けで、Windows では使えない")
+    ctx = multiprocessing.context._default_context
+    for platform, has_fork in (("linux", True), ("darwin", True), ("win32", False)):
+        monkeypatch.setattr(sys, "platform", platform)
+        assert ("fork" in ctx.get_all_start_methods()) is has_fork, platform
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(torch.multiprocessing, "get_all_start_methods", lambda: ["spawn"])  # as on Windows
+    with pytest.raises(ValueError, match="process forking is not supported on this platform"):
+        trainer(accelerator="cpu", devices=2, strategy="ddp_fork")
+
+
+def test_ddp_spawn_is_refused_in_a_notebook(monkeypatch):
+    claim("付録：分散学習の `strategy` の選び方", "ノートブックでは使えない")
+    claim("付録：分散学習の `strategy` の選び方", "ノートブックでは Lightning がエラーにする")
+    from lightning_fabric.utilities.exceptions import MisconfigurationException
+
+    interactive(monkeypatch)
+    with pytest.raises(MisconfigurationException, match="not compatible with an interactive environment"):
+        trainer(accelerator="cpu", devices=2, strategy="ddp_spawn")
+
+
+def test_macos_auto_is_mps_with_one_device(monkeypatch):
+    claim("付録：分散学習の `strategy` の選び方", "macOS の CPU で DDP を試すなら `accelerator=\"cpu\"` も指定する（`\"auto\"` だと MPS になり、MPS は 1 台だけ）")
+    fake_mps(monkeypatch)
+    fake_gpus(monkeypatch, 0)
+    with pytest.raises(Exception, match="only has: \\[0\\]"):
+        trainer(devices=2)
+    assert type(trainer(accelerator="cpu", devices=2).strategy).__name__ == "DDPStrategy"
+
+
+def test_cpu_ddp_uses_gloo_and_cuda_defaults_to_nccl():
+    claim("付録：特徴 5 `DistributedSampler` は自動（2/2）", "CPU の 2 プロセスで分散学習（gloo）")
+    claim("付録：分散学習の `strategy` の選び方", "GPU の DDP では DDPStrategy(process_group_backend=\"gloo\") を渡す")
+    from lightning_fabric.utilities.distributed import _get_default_process_group_backend_for_device
+
+    assert trainer(accelerator="cpu", devices=2).strategy._get_process_group_backend() == "gloo"
+    assert _get_default_process_group_backend_for_device(torch.device("cuda")) == "nccl"  # so Windows needs gloo given
+
+
+def test_torchrun_is_detected_and_needs_the_same_command_and_rdzv_id_on_every_node(monkeypatch):
+    claim("付録：複数 GPU・複数ノードへ", "torchrun：同じコマンドを 2 台のノードそれぞれで実行する")
+    claim("付録：複数 GPU・複数ノードへ", "--rdzv-id は全ノードで同じ値にする")
+    claim("付録：複数 GPU・複数ノードへ", "torchrun で起動すると Lightning が自動で認識する")
+    claim("付録：分散学習の `strategy` の選び方", "`torchrun` か SLURM の `srun` で起動する")
+    import torch.distributed.run as run
+    from lightning_fabric.plugins.environments import TorchElasticEnvironment
+
+    doc = re.sub(r"\s+", " ", run.__doc__)
+    assert "Start ``torchrun`` with the same arguments on all the nodes" in doc
+    assert "``--rdzv-id``: A unique job id (shared by all nodes participating in the job)" in doc
+    for key, value in dict(TORCHELASTIC_RUN_ID="mnist", RANK="0", LOCAL_RANK="0", GROUP_RANK="0", WORLD_SIZE="8",
+                           LOCAL_WORLD_SIZE="4", MASTER_ADDR="head", MASTER_PORT="29500").items():
+        monkeypatch.setenv(key, value)
+    assert TorchElasticEnvironment.detect()
+
+
+def test_slurm_tasks_and_nodes_must_match_the_trainer(monkeypatch):
+    claim("付録：複数 GPU・複数ノードへ", "SLURM：--nodes を num_nodes に、--ntasks-per-node を devices にそろえ")
+    claim("付録：複数 GPU・複数ノードへ", "SLURM の設定と Trainer のフラグが食い違うと、Lightning がエラーで止める")
+    monkeypatch.setattr("shutil.which", lambda name: None)  # no srun here: skip the "srun not used" hint
+    env = dict(SLURM_NTASKS="8", SLURM_NTASKS_PER_NODE="4", SLURM_NNODES="2", SLURM_JOB_NAME="train",
+               SLURM_NODELIST="node[1-2]", SLURM_JOB_ID="1", SLURM_PROCID="0", SLURM_LOCALID="0", SLURM_NODEID="0")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    from pytorch_lightning.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
+
+    t = trainer(accelerator="cpu", devices=4, num_nodes=2, strategy="ddp")
+    env = t.strategy.cluster_environment
+    assert type(env).__name__ == "SLURMEnvironment" and t.world_size == 8
+    assert "validate_settings" in inspect.getsource(_SubprocessScriptLauncher.launch)  # checked at launch
+    env.validate_settings(num_devices=4, num_nodes=2)
+    with pytest.raises(ValueError, match="ntasks-per-node=4"):
+        env.validate_settings(num_devices=2, num_nodes=2)
+    with pytest.raises(ValueError, match="--nodes=2"):
+        env.validate_settings(num_devices=4, num_nodes=1)
+    monkeypatch.delenv("SLURM_NTASKS_PER_NODE")
+    with pytest.raises(RuntimeError, match="--ntasks-per-node"):  # --ntasks alone is refused too
+        trainer(accelerator="cpu", devices=4, num_nodes=2, strategy="ddp")
+
+
+def test_metrics_are_per_process_unless_sync_dist():
+    claim("付録：複数 GPU・複数ノードへ", "`val_acc` などはプロセスごとの値：全体の平均は `self.log(..., sync_dist=True)` で")
+    assert inspect.signature(pl.LightningModule.log).parameters["sync_dist"].default is False
+    from pytorch_lightning.trainer.connectors.logger_connector import result
+
+    assert "sync_dist=True" in inspect.getsource(result)  # the warning Lightning gives under DDP
+
+
+def test_each_process_loads_its_own_full_batch():
+    claim("付録：複数 GPU・複数ノードへ", "実効バッチサイズは 128 × 8 プロセス = 1,024")
+    t = trainer(accelerator="cpu", devices=2, strategy="ddp")
+    from pytorch_lightning.trainer.states import RunningStage
+
+    loader = t._data_connector._prepare_dataloader(
+        DataLoader(range(1000), batch_size=128, shuffle=True), shuffle=True, mode=RunningStage.TRAINING)
+    assert loader.batch_size == 128 and isinstance(loader.sampler, DistributedSampler)
+    assert loader.sampler.num_replicas == t.world_size == 2  # each of world_size processes: 128 per step
+
+
+def test_log_every_n_steps_and_default_logger(monkeypatch, quiet):
+    claim("付録：`self.log()` の値は本当に記録される", "log_every_n_steps（既定は 50）")
+    claim("付録：`self.log()` の値は本当に記録される", "TensorBoard を入れていれば、既定のロガーは TensorBoard になる")
+    claim("付録：`self.log()` の値は本当に記録される", "tensorboard --logdir lightning_logs")
+    import pytorch_lightning.trainer.connectors.logger_connector.logger_connector as lc
+
+    assert trainer().log_every_n_steps == 50
+    assert type(pl.Trainer(enable_progress_bar=False).logger).__name__ == "CSVLogger"  # no TensorBoard here
+    made = []
+
+    class TensorBoardLogger(pl.loggers.CSVLogger):  # stands in for the real one, which needs tensorboard
+        def __init__(self, save_dir, **kwargs):
+            made.append(save_dir)
+            super().__init__(save_dir, **kwargs)
+
+    monkeypatch.setattr(lc, "_TENSORBOARD_AVAILABLE", True)
+    monkeypatch.setattr(lc, "TensorBoardLogger", TensorBoardLogger)
+    logger = pl.Trainer(enable_progress_bar=False).logger
+    assert type(logger) is TensorBoardLogger and made == [str(quiet)]
+    assert Path(logger.root_dir) == quiet / "lightning_logs"  # where `tensorboard --logdir lightning_logs` looks
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_ledger_table_counts_what_is_here():
+    source = Path(__file__).read_text(encoding="utf-8")
+    tests = source.split("# (b) checked here", 1)[1]
+    b = len(re.findall(r"^\s+claim\(", tests, re.M))
+    table = dict(re.findall(r"^\| \((\w)\) .*?\|\s+(\d+) \|$", __doc__, re.M))
+    total = int(re.search(r"^\| total .*?\|\s+(\d+) \|$", __doc__, re.M).group(1))
+    assert {k: int(v) for k, v in table.items()} == {"a": len(ON_SLIDE), "b": b, "c": len(DOCS)}
+    assert total == len(ON_SLIDE) + b + len(DOCS)
