@@ -21,7 +21,7 @@ THEME_DEPS := $(wildcard slides/themes/*.css) $(FONT_THEME) marp.config.mjs node
 MNIST_RAW   := data/MNIST/raw
 MNIST_FILES := $(addprefix $(MNIST_RAW)/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
-.PHONY: slides html pdf pptx serve test data snippets snippets-check notebook bench bench-slide clean distclean
+.PHONY: slides html pdf pptx serve test lint data snippets snippets-check notebook bench bench-slide clean distclean
 .DELETE_ON_ERROR:
 
 # ---- the deck -------------------------------------------------------------------------------
@@ -66,8 +66,12 @@ node_modules/.installed: package.json package-lock.json | $(VENV)/bin/npm
 	touch $@
 
 # ---- Python side, data, tests ---------------------------------------------------------------
-test: $(VENV)/.installed $(MNIST_FILES) snippets-check slides
+test: $(VENV)/.installed $(MNIST_FILES) snippets-check lint slides
 	$(PY) -m pytest
+
+# textlint on the slide text and the speaker notes (house style: .textlintrc.json); a few seconds.
+lint: $(VENV)/.installed node_modules/.installed
+	$(PY) -m tools.lint_japanese
 
 # venv, then the "dev" dependency group of pyproject.toml (needs pip >= 25.1).
 $(VENV)/.installed: pyproject.toml
