@@ -21,7 +21,7 @@ THEME_DEPS := $(wildcard slides/themes/*.css) $(FONT_THEME) marp.config.mjs node
 MNIST_RAW   := data/MNIST/raw
 MNIST_FILES := $(addprefix $(MNIST_RAW)/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
-.PHONY: slides html pdf pptx serve test check generate outputs figures data bench bench-slide clean distclean
+.PHONY: slides html pdf pptx serve test lint check generate outputs figures data bench bench-slide clean distclean
 .DELETE_ON_ERROR:
 
 # ---- the deck -------------------------------------------------------------------------------
@@ -68,7 +68,7 @@ node_modules/.installed: package.json package-lock.json | $(VENV)/bin/npm
 # ---- Python side, data, tests ---------------------------------------------------------------
 # The author's loop: `make test` checks (deck blocks unchanged since a green run come from the
 # cache, reported as "cached"); `make test FRESH=1` (and CI) runs every block.
-test: $(VENV)/.installed $(MNIST_FILES) check slides
+test: $(VENV)/.installed $(MNIST_FILES) check lint slides
 	$(PY) -m pytest
 
 # Generated files (snippets/, the notebook, generated regions of the deck): `generate` writes
@@ -89,6 +89,10 @@ outputs: $(VENV)/.installed $(MNIST_FILES)
 figures: $(VENV)/.installed $(MNIST_FILES)
 	$(PY) -m pytest slides --update-figures -q
 	$(PY) -m tools.generate write
+
+# textlint on the slide text and the speaker notes (house style: .textlintrc.json); a few seconds.
+lint: $(VENV)/.installed node_modules/.installed
+	$(PY) -m tools.lint_japanese
 
 # venv, then the "dev" dependency group of pyproject.toml (needs pip >= 25.1).
 $(VENV)/.installed: pyproject.toml
