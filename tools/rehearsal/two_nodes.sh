@@ -51,6 +51,7 @@ _tn_teardown() {
         ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
         ip netns delete "$ns" 2>/dev/null
         rm -rf "/etc/netns/$ns"
+        rmdir /etc/netns 2>/dev/null  # only if it was there for us alone
     done
     _tn_pids=() _tn_netns=()
     return 0
