@@ -1,10 +1,14 @@
 """Run the deck's code blocks the way a reader would, report failures by slide, and skip what is proven.
 
 pytest-codeblocks collects every ```python/```sh/```bash block of ``slides/*.md``. This file
-- runs python blocks with ``__name__ == "__main__"``, as ``python block.py`` would;
+- runs python blocks with ``__name__ == "__main__"``, as ``python block.py`` would, and module
+  blocks (``# litmodule.py``) under their module name, as ``import litmodule`` would;
 - puts this interpreter's ``bin/`` first on PATH, so ``pip``/``python`` in sh blocks are the venv's;
 - runs the blocks in one scratch folder (Lightning writes ``lightning_logs/`` into the working
-  directory) that holds a ``data`` link to the staged MNIST, so nothing lands in the source tree;
+  directory) that holds a ``data`` link to the staged MNIST and the deck's modules as files
+  (``train.py``, ``litmodule.py``, ...), as the reader's folder would, so a shell block can run
+  ``torchrun train.py``; nothing lands in the source tree;
+- puts ``tools/rehearsal/`` on PATH, so the multi-node rehearsal's ``source two_nodes.sh`` finds it;
 - checks the staged MNIST once before the first block, naming any bad file and ``make data``;
 - prefixes a failing block's report with its slide number, title and the deck line that failed;
 - does not re-run a block whose inputs are unchanged since its last green run (tools/run_cache.py),
@@ -30,21 +34,29 @@ import pytest_codeblocks.plugin
 from pytest_codeblocks.plugin import TestBlock
 
 import deck
-from deck.paths import DATA, shown
+from deck.model import MODULE_HEADER
+from deck.paths import DATA, ROOT, shown
 from tools import figures, mnist_data, outputs, run_cache, snippets
 
-os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+REHEARSAL = ROOT / "tools" / "rehearsal"  # two_nodes.sh, which the two-node block sources
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), str(REHEARSAL), os.environ.get("PATH", "")])
 os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
 
 
 def _exec_as_script(code: str, namespace: dict) -> None:
-    """Run a block as a reader runs it: as a script, where `if __name__ == "__main__":` holds.
+    """Run a block as a reader runs it: as a script, where `if __name__ == "__main__":` holds; a
+    module block (``# train.py``) as its import would, under its own name, so a module's guarded
+    part (``LightningCLI`` in ``train.py``) runs only where a later block runs the file.
     pytest-codeblocks 0.18 execs without `__name__`, which then means "builtins"."""
-    namespace.setdefault("__name__", "__main__")
+    header = MODULE_HEADER.match(code.split("\n", 1)[0])
+    namespace.setdefault("__name__", header.group(1).removesuffix(".py") if header else "__main__")
     exec(code, namespace)
 
 
 pytest_codeblocks.plugin.exec = _exec_as_script  # the plugin's only call to exec
+
+# Slides waiting to be spliced into a deck: not decks themselves (no front matter, no own modules).
+collect_ignore = ["slides/fragments"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -102,6 +114,20 @@ _CACHE = pytest.StashKey[run_cache.RunCache]()
 _KEY = pytest.StashKey[str | None]()
 _CACHED = pytest.StashKey[bool]()
 _workdir: dict[str, Path] = {}  # the scratch folder, made at the first block
+_modules_written: set[Path] = set()  # decks whose modules are files in it
+
+
+def _reader_folder(deck_path: Path) -> Path:
+    """The scratch folder, as the reader's: MNIST under data/, and the deck's modules saved as files."""
+    if "path" not in _workdir:
+        _workdir["path"] = Path(tempfile.mkdtemp(prefix="deck-run-"))
+        (_workdir["path"] / "data").symlink_to(DATA, target_is_directory=True)
+    if deck_path not in _modules_written:
+        for block in deck.load(deck_path).blocks:
+            if block.is_module:
+                (_workdir["path"] / block.name).write_text(block.file_text, encoding="utf-8")
+        _modules_written.add(deck_path)
+    return _workdir["path"]
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -109,14 +135,12 @@ def pytest_runtest_call(item: pytest.Item):
     if not isinstance(item, TestBlock) or item.stash.get(_CACHED, False):
         yield
         return
-    if "path" not in _workdir:
-        _workdir["path"] = Path(tempfile.mkdtemp(prefix="deck-run-"))
-        (_workdir["path"] / "data").symlink_to(DATA, target_is_directory=True)
+    folder = _reader_folder(Path(item.path).resolve())
     if any(image.src.startswith(f"{figures.FOLDER}/") for s in deck.load(Path(item.path)).slides for image in s.images):
         _capture_figures()
     _saved.clear()
     previous = os.getcwd()
-    os.chdir(_workdir["path"])
+    os.chdir(folder)
     try:
         yield
     finally:
@@ -201,3 +225,4 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         session.config.stash[_CACHE].save()
     if "path" in _workdir:
         shutil.rmtree(_workdir.pop("path"), ignore_errors=True)
+    _modules_written.clear()

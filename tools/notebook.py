@@ -5,7 +5,10 @@ the deck (`make generate`), so it cannot drift either: a first cell with the ins
 slide a Markdown cell (its text, no speaker notes) and the slide's code in deck order. Modules
 (``# litmodule.py``) are inlined as cells, so the ``from litmodule import ...`` lines are dropped;
 a module continued over several slides becomes one cell after its last slide. Blocks the deck
-does not run are shown as Markdown code, and expected outputs are left to the run.
+does not run are shown as Markdown code, and expected outputs are left to the run. So are the
+blocks that belong in a terminal: a script module (``if __name__ == "__main__":``, such as
+``train.py`` with ``LightningCLI``, which would parse the kernel's own arguments) and every shell
+block but the install line (``torchrun train.py`` needs the modules saved as files).
 
 Cell ids come from block names and slide titles, never positions: inserting a slide renumbers
 nothing.
@@ -51,6 +54,14 @@ def cell_id(kind: str, name: str, seen: dict[str, int]) -> str:
     return base if seen[base] == 1 else f"{base}-{seen[base]}"
 
 
+MAIN_GUARD = re.compile(r"^if __name__ == [\"']__main__[\"']:", re.M)
+
+
+def for_terminal(block: deck.Block) -> bool:
+    """A block a reader runs in a terminal, not in a kernel (the install block excepted by the caller)."""
+    return block.info in ("sh", "bash") or bool(block.is_module and MAIN_GUARD.search(block.code))
+
+
 def build(path: Path) -> nbformat.NotebookNode:
     model = deck.load(path)
     modules = {b.name.removesuffix(".py") for b in model.blocks if b.is_module}
@@ -69,6 +80,9 @@ def build(path: Path) -> nbformat.NotebookNode:
                 continue
             if block.skipped:
                 source = f"（実行しないコード）\n\n```{block.info}\n{block.code}```"
+                cells.append(new_markdown_cell(source, id=cell_id("code", block.name, seen)))
+            elif for_terminal(block):
+                source = f"（ターミナルで実行するコード。ノートブックでは実行しない）\n\n```{block.info}\n{block.file_text}```"
                 cells.append(new_markdown_cell(source, id=cell_id("code", block.name, seen)))
             elif block.info == "python":
                 cells.append(new_code_cell(python_cell(block.file_text, modules), id=cell_id("code", block.name, seen)))

@@ -8,7 +8,8 @@ In the spirit of Quarto's ``freeze: auto`` and jupyter-cache, but keyed on more 
   later result, and a change to a late block re-runs only the blocks from there on;
 - the ``snippets/`` modules as they are on disk (what the blocks import);
 - Python, the platform and the installed versions of what the blocks use;
-- the MNIST checksums and the test harness itself (conftest.py, pytest settings).
+- the MNIST checksums and the test harness itself (conftest.py, pytest settings, the
+  rehearsal's tools/rehearsal/two_nodes.sh).
 
 ``CI=true`` or ``FRESH=1`` ignores the cache (results are still recorded).
 """
@@ -30,8 +31,8 @@ from tools.mnist_data import PINS_FILE
 
 CACHE_FILE = CACHE / "deck-runs.json"
 PACKAGES = ["torch", "torchvision", "pytorch-lightning", "lightning", "lightning-utilities", "torchmetrics",
-            "numpy", "pytest", "pytest-codeblocks"]
-HARNESS = [ROOT / "conftest.py", ROOT / "pyproject.toml", PINS_FILE]
+            "numpy", "pytest", "pytest-codeblocks", "jsonargparse"]
+HARNESS = [ROOT / "conftest.py", ROOT / "pyproject.toml", PINS_FILE, ROOT / "tools" / "rehearsal" / "two_nodes.sh"]
 
 
 def fresh() -> bool:
