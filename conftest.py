@@ -55,9 +55,6 @@ def _exec_as_script(code: str, namespace: dict) -> None:
 
 pytest_codeblocks.plugin.exec = _exec_as_script  # the plugin's only call to exec
 
-# Slides waiting to be spliced into a deck: not decks themselves (no front matter, no own modules).
-collect_ignore = ["slides/fragments"]
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-outputs", action="store_true",

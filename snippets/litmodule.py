@@ -34,8 +34,8 @@ class LitModule(pl.LightningModule):
         x, y = batch
         logits = self(x)
         acc = (logits.argmax(dim=1) == y).float().mean()
-        self.log(f"{stage}_loss", F.cross_entropy(logits, y))
-        self.log(f"{stage}_acc", acc, prog_bar=True)
+        self.log(f"{stage}_loss", F.cross_entropy(logits, y), sync_dist=True)
+        self.log(f"{stage}_acc", acc, prog_bar=True, sync_dist=True)
 
     def configure_optimizers(self):
         optimizer = torch.optim.Adam(self.parameters(), lr=self.hparams.lr)

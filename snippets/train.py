@@ -1,8 +1,8 @@
 # train.py
-import pytorch_lightning as pl
+from pytorch_lightning.cli import LightningCLI
 
 from litdatamodule import LitDataModule
 from litmodule import LitModule
 
-trainer = pl.Trainer(accelerator="gpu", devices=4, num_nodes=2, strategy="ddp", max_epochs=10)
-trainer.fit(LitModule(), LitDataModule())
+if __name__ == "__main__":  # torchrun や srun が、プロセスごとにこのファイルを実行する
+    LightningCLI(LitModule, LitDataModule)

@@ -7,12 +7,12 @@ rewrite; when the sentence is rewritten, the failing quote names the test to rev
 
 | evidence                                                           | claims |
 | ------------------------------------------------------------------ | -----: |
-| (a) an executed block on the slide whose checked output shows it  |     22 |
-| (b) a test in this file that checks it on this machine             |     83 |
-| (c) a docs link in the slide's note: needs what this machine lacks |     20 |
+| (a) an executed block on the slide whose checked output shows it  |     23 |
+| (b) a test in this file that checks it on this machine             |     86 |
+| (c) a docs link in the slide's note: needs what this machine lacks |     19 |
 |     (GPU, MPS, Windows, macOS, a cluster, the `lightning` package) |        |
 |     or says what the docs themselves say                           |        |
-| total                                                              |    125 |
+| total                                                              |    128 |
 
 (a) are listed in ON_SLIDE and (c) in DOCS below; every `claim(...)` call in a test is one (b).
 `test_the_ledger_table_counts_what_is_here` keeps this table true. Device counts are faked the way
@@ -70,6 +70,8 @@ def expected_output(heading: str) -> str:
 # (a) shown by the slide's own executed block and its checked output (pytest slides runs them)
 
 ON_SLIDE = [
+    ("付録：複数 GPU・複数ノードへ（3/4）：2 ノードの予行演習", "2 つのノードがランデブーで出会い、55,000 枚を半分ずつ受け持った",
+     "global_rank=1 node_rank=1 world_size=2  DistributedSampler: 27,500 / 55,000 枚"),
     ("学習したモデルを使う", "既定の ModelCheckpoint が保存したファイル", "lightning_logs/version_0/checkpoints/"),
     ("学習したモデルを使う", "load_from_checkpoint(path)", "予測: [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]"),
     ("Trainer", "テスト用の 1 万枚で 98% 以上", None),  # the block's assert
@@ -152,10 +154,8 @@ DOCS = [
     ("付録：分散学習の `strategy` の選び方", "公式ドキュメントはデバッグ用とする",
      "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_intermediate.html"),
     ("付録：分散学習の `strategy` の選び方", "Windows の PyTorch には NCCL がない", "https://pytorch.org/docs/stable/distributed.html"),
-    ("付録：複数 GPU・複数ノードへ", "同じ LitModule と LitDataModule のまま、Trainer のフラグだけを変える",
-     "https://lightning.ai/docs/pytorch/stable/clouds/cluster_intermediate_2.html"),
-    ("付録：複数 GPU・複数ノードへ", "中で srun を使う", "https://lightning.ai/docs/pytorch/stable/clouds/cluster_advanced.html"),
-    ("付録：複数 GPU・複数ノードへ", "学習率の調整が必要になることもある",
+    ("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "SLURM なら `srun`", "https://lightning.ai/docs/pytorch/stable/clouds/cluster_advanced.html"),
+    ("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "学習率の調整が必要になることもある",
      "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_faq.html"),
 ]
 
@@ -226,11 +226,10 @@ def tiny_fit(**flags) -> pl.Trainer:
 # (b) checked here: title, outline, 備考
 
 
-def test_every_block_runs_except_the_cluster_slide():
-    claim("PyTorch Lightning 入門", "付録のクラスターのスライドを除いてすべて実行してテストしている")
-    claim("備考：ノートブックと本スライドについて", "コードは付録のクラスターのスライドを除き、すべて `pytest-codeblocks` で実行してテスト")
-    skipped = {b.first.slide.title for b in MODEL.blocks if b.skipped}
-    assert skipped == {"付録：複数 GPU・複数ノードへ"}
+def test_every_block_runs():
+    claim("PyTorch Lightning 入門", "付録の 2 ノードの予行演習も含めてすべて実行してテストしている")
+    claim("備考：ノートブックと本スライドについて", "コードはすべて `pytest-codeblocks` で実行してテスト（付録の 2 ノードの予行演習も含む）")
+    assert [b.name for b in MODEL.blocks if b.skipped or b.marks] == []
 
 
 def test_every_shown_output_is_checked():
@@ -762,9 +761,11 @@ def test_cpu_ddp_uses_gloo_and_cuda_defaults_to_nccl():
 
 
 def test_torchrun_is_detected_and_needs_the_same_command_and_rdzv_id_on_every_node(monkeypatch):
-    claim("付録：複数 GPU・複数ノードへ", "torchrun：同じコマンドを 2 台のノードそれぞれで実行する")
-    claim("付録：複数 GPU・複数ノードへ", "--rdzv-id は全ノードで同じ値にする")
-    claim("付録：複数 GPU・複数ノードへ", "torchrun で起動すると Lightning が自動で認識する")
+    claim("付録：複数 GPU・複数ノードへ（3/4）：2 ノードの予行演習", "クラスターでは、この torchrun を各ノードで 1 回ずつ実行する")
+    claim("付録：複数 GPU・複数ノードへ（3/4）：2 ノードの予行演習", "全ノードのコマンドは同じ")
+    claim("付録：複数 GPU・複数ノードへ（3/4）：2 ノードの予行演習", "--rdzv-id はジョブごとに変える")
+    claim("付録：複数 GPU・複数ノードへ（3/4）：2 ノードの予行演習", "ノードの番号はホスト名の順に決まる")
+    claim("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "`--nnodes` と `--trainer.num_nodes` はどちらも 2（ずれると Lightning がエラー）")
     claim("付録：分散学習の `strategy` の選び方", "`torchrun` か SLURM の `srun` で起動する")
     import torch.distributed.run as run
     from lightning_fabric.plugins.environments import TorchElasticEnvironment
@@ -776,11 +777,17 @@ def test_torchrun_is_detected_and_needs_the_same_command_and_rdzv_id_on_every_no
                            LOCAL_WORLD_SIZE="4", MASTER_ADDR="head", MASTER_PORT="29500").items():
         monkeypatch.setenv(key, value)
     assert TorchElasticEnvironment.detect()
+    with pytest.raises(ValueError, match="does not match the world size"):
+        TorchElasticEnvironment().validate_settings(num_devices=4, num_nodes=1)
+    from torch.distributed.elastic.rendezvous import dynamic_rendezvous as rendezvous
+
+    assert "for rank, node in enumerate(sorted(state.participants))" in inspect.getsource(rendezvous)
+    assert [f.name for f in __import__("dataclasses").fields(rendezvous._NodeDesc)][0] == "addr"  # host name first
 
 
 def test_slurm_tasks_and_nodes_must_match_the_trainer(monkeypatch):
-    claim("付録：複数 GPU・複数ノードへ", "SLURM：--nodes を num_nodes に、--ntasks-per-node を devices にそろえ")
-    claim("付録：複数 GPU・複数ノードへ", "SLURM の設定と Trainer のフラグが食い違うと、Lightning がエラーで止める")
+    claim("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "`--nodes=2`、`--ntasks-per-node=4`（= `devices`）")
+    claim("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "--ntasks-per-node と devices、--nodes と num_nodes が合わないと Lightning がエラーにする")
     monkeypatch.setattr("shutil.which", lambda name: None)  # no srun here: skip the "srun not used" hint
     env = dict(SLURM_NTASKS="8", SLURM_NTASKS_PER_NODE="4", SLURM_NNODES="2", SLURM_JOB_NAME="train",
                SLURM_NODELIST="node[1-2]", SLURM_JOB_ID="1", SLURM_PROCID="0", SLURM_LOCALID="0", SLURM_NODEID="0")
@@ -803,7 +810,8 @@ def test_slurm_tasks_and_nodes_must_match_the_trainer(monkeypatch):
 
 
 def test_metrics_are_per_process_unless_sync_dist():
-    claim("付録：複数 GPU・複数ノードへ", "`val_acc` などはプロセスごとの値：全体の平均は `self.log(..., sync_dist=True)` で")
+    claim("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "検証・テストの `self.log` には `sync_dist=True`：ないと記録はランク 0 の担当分だけの値")
+    claim("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "sync_dist=True は、エポックの終わりに全プロセスの値を平均してから記録する")
     assert inspect.signature(pl.LightningModule.log).parameters["sync_dist"].default is False
     from pytorch_lightning.trainer.connectors.logger_connector import result
 
@@ -811,7 +819,7 @@ def test_metrics_are_per_process_unless_sync_dist():
 
 
 def test_each_process_loads_its_own_full_batch():
-    claim("付録：複数 GPU・複数ノードへ", "実効バッチサイズは 128 × 8 プロセス = 1,024")
+    claim("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "実効バッチサイズは 128 × 8 プロセス = 1,024")
     t = trainer(accelerator="cpu", devices=2, strategy="ddp")
     from pytorch_lightning.trainer.states import RunningStage
 

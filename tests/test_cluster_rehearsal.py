@@ -19,14 +19,13 @@ from pathlib import Path
 import pytest
 
 import deck
-from deck.paths import DATA, DECKS, SLIDES
+from deck.paths import DATA, DECKS, ROOT
 
-HELPER = Path(__file__).resolve().parent.parent / "tools" / "rehearsal" / "two_nodes.sh"
-FRAGMENTS = sorted((SLIDES / "fragments").glob("*.md"))  # slides waiting to be spliced in
+HELPER = ROOT / "tools" / "rehearsal" / "two_nodes.sh"
 
 
 def _blocks() -> list[deck.Block]:
-    return [b for path in [*DECKS, *FRAGMENTS] for b in deck.load(path).blocks]
+    return [b for path in DECKS for b in deck.load(path).blocks]
 
 
 def rehearsal_block() -> deck.Block:

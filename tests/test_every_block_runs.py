@@ -17,11 +17,7 @@ import deck
 from deck.paths import DECKS
 
 # snippet file name (snippets/NAME) -> why the tests cannot run it. Keep it empty if you can.
-NOT_RUN: dict[str, str] = {
-    "train.py": "issue #16: replaced by slides/fragments/multinode.md, which runs it; remove once spliced in",
-    "cluster_launch.sh": "issue #16: replaced by the two_nodes rehearsal of slides/fragments/multinode.md; "
-                         "remove once spliced in",
-}
+NOT_RUN: dict[str, str] = {}  # block name -> why it is not run; empty: every block of the deck runs
 
 NOT_FOR_REAL = re.compile(r"pytest\.mark\.(skip|skipif|xfail)\b")
 
