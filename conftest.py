@@ -63,6 +63,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="keep every figure the deck's blocks save in slides/figures/, with its record (make figures)")
 
 
+_CACHE = pytest.StashKey[run_cache.RunCache]()
+_KEY = pytest.StashKey[str | None]()
+_CACHED = pytest.StashKey[bool]()
 _saved: list[tuple[Path, dict]] = []  # (file, what it plots) for each savefig of the running block
 
 
@@ -107,9 +110,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             item.stash[_CACHED] = True
 
 
-_CACHE = pytest.StashKey[run_cache.RunCache]()
-_KEY = pytest.StashKey[str | None]()
-_CACHED = pytest.StashKey[bool]()
 _workdir: dict[str, Path] = {}  # the scratch folder, made at the first block
 _modules_written: set[Path] = set()  # decks whose modules are files in it
 
