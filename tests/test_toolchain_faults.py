@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -74,6 +75,22 @@ def test_a_browser_that_cannot_start_is_named_with_the_remedy(tmp_path: Path):
     assert done.returncode == 1
     assert "could not find or start a browser" in done.stderr
     assert "apt-get install chromium" in done.stderr and "CHROME_PATH" in done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr  # the one line, not marp-cli's stack
+
+
+def test_no_browser_at_all_is_one_line_not_marp_clis_source(tmp_path: Path):
+    # Only Node and what its launcher script needs on PATH, no CHROME_PATH: marp-cli finds no
+    # browser and crashes, printing a line of its minified source (~12 KB) and a stack.
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    for name in ("node", "sh", "env", "dirname"):
+        (bin_ / name).symlink_to(shutil.which(name, path=os.environ["PATH"]))
+    env = {k: v for k, v in os.environ.items() if k != "CHROME_PATH"} | {"PATH": str(bin_)}
+    done = marp_build(str(write_deck(tmp_path)), "--pdf", "-o", str(tmp_path / "deck.pdf"), env=env)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: marp-cli could not find or start a browser.")
+    assert "brew install" in done.stderr and "apt-get install chromium" in done.stderr
+    assert done.stderr.count("\n") == 1 and len(done.stderr) < 400, done.stderr
 
 
 def test_an_unreachable_npm_registry_is_named(tmp_path: Path):
@@ -126,6 +143,7 @@ def test_without_a_browser_make_slides_still_writes_the_html(tmp_path: Path):
                           capture_output=True, text=True, env=env)
     assert done.returncode != 0
     assert "could not find or start a browser" in done.stderr and "apt-get install chromium" in done.stderr
+    assert len(done.stderr) < 1000 and "node_modules" not in done.stderr, done.stderr  # no tool source dumped
     assert (tmp_path / "build" / "pytorch-lightning.html").stat().st_size > 100_000
     assert not (tmp_path / "build" / "pytorch-lightning.pdf").exists()  # no half-written PDF
 
@@ -151,3 +169,41 @@ def test_no_node_and_no_download_names_both_remedies(tmp_path: Path):
     assert "error: no Node.js >= 18 on PATH, and nodeenv could not download one." in done.stderr
     assert "apt-get install nodejs" in done.stderr and "nodejs.org" in done.stderr
     assert not (venv_bin / "node").exists()
+
+
+def fake_project(tmp_path: Path) -> Path:
+    shutil.copy2(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def make_venv_step(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "-f", str(ROOT / "Makefile"), ".venv/.installed", *args], cwd=folder,
+                          capture_output=True, text=True, env=env or dict(os.environ), timeout=300)
+
+
+def test_a_python_older_than_the_floor_is_named_before_any_venv(tmp_path: Path):
+    fake = tmp_path / "python3.9"
+    fake.write_text("#!/bin/sh\necho 3.9\n")  # answers the version question as Python 3.9 would
+    fake.chmod(0o755)
+    done = make_venv_step(fake_project(tmp_path), f"PYTHON={fake}")
+    assert done.returncode != 0
+    floor = re.search(r'requires-python = ">=([0-9.]+)', (ROOT / "pyproject.toml").read_text()).group(1)
+    assert f"is Python 3.9; this project needs Python >= {floor}" in done.stderr
+    assert "make PYTHON=python3.X" in done.stderr
+    assert not (tmp_path / ".venv").exists()
+
+
+def test_no_python_is_named(tmp_path: Path):
+    done = make_venv_step(fake_project(tmp_path), "PYTHON=no-such-python3")
+    assert done.returncode != 0
+    assert "error: no 'no-such-python3' on PATH: install Python >=" in done.stderr and "apt-get install" in done.stderr
+
+
+def test_an_unreachable_pypi_is_named(tmp_path: Path):
+    # A real venv, then pip against a closed loopback port, with no local wheels or config.
+    env = dict(os.environ, PIP_INDEX_URL="http://127.0.0.1:9/simple", PIP_RETRIES="0", PIP_CONFIG_FILE=os.devnull,
+               PIP_FIND_LINKS="", PIP_NO_CACHE_DIR="1")
+    done = make_venv_step(fake_project(tmp_path), f"PYTHON={sys.executable}", env=env)
+    assert done.returncode != 0
+    assert "error: installing the dev dependencies into .venv failed (see above): can this machine reach PyPI" in done.stderr
+    assert not (tmp_path / ".venv" / ".installed").exists()

@@ -26,8 +26,9 @@ THEME_DIRS = [SLIDES / "themes", BUILD / "themes"]  # as themeSet in marp.config
 BUILTIN_THEMES = {"default", "gaia", "uncover"}
 NO_BROWSER = re.compile(r"No suitable browser|ERR_LAUNCHER|Failed to launch|install Google Chrome", re.I)
 BROWSER_REMEDY = (
-    "PDF, PPTX and images need a browser: install one (Debian/Ubuntu: `apt-get install chromium`; "
-    "macOS/Windows: Google Chrome or Edge) or point CHROME_PATH at a Chrome/Chromium executable."
+    "PDF, PPTX and images need a browser: install one (Debian/Ubuntu, also in WSL: `apt-get install chromium`; "
+    "macOS: `brew install --cask google-chrome`) or point CHROME_PATH at a Chrome/Chromium/Edge executable. "
+    "The HTML needs none."
 )
 
 
@@ -53,6 +54,27 @@ def problems_in_output(output: str) -> list[str]:
     return found
 
 
+MARP_LOG = re.compile(r"^\[\s*(INFO|WARN|ERROR)\s*\]")
+NODE_ERROR = re.compile(r"^\w*Error: ")
+LONGEST = 300  # characters of one line shown; minified source lines are thousands
+
+
+def marp_log(output: str) -> list[str]:
+    """What of marp-cli's output a person should read: its own log lines (``[  INFO ]`` and the
+    indented lines that continue them) and the message of an error Node reports; not the
+    minified source line and the stack Node prints when marp-cli crashes (a misuse is named
+    by `problems_in_output`)."""
+    shown_lines, inside = [], False
+    for line in output.splitlines():
+        if MARP_LOG.match(line) or NODE_ERROR.match(line):
+            inside = True
+        elif not (line.startswith(" " * 10) and line.strip()):
+            inside = False
+        if inside:
+            shown_lines.append(line if len(line) <= LONGEST else line[:LONGEST] + " …")
+    return shown_lines
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     decks = [Path(a) for a in args if a.endswith(".md")]
@@ -74,10 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     # The caller's working directory, so that relative paths in `args` mean what they say.
     done = subprocess.run([str(MARP), "--config-file", str(CONFIG), *args], capture_output=True, text=True)
     output = done.stdout + done.stderr
-    sys.stderr.write(output)
-    if NO_BROWSER.search(output):
+    if NO_BROWSER.search(output):  # one line: the cause and the remedy, nothing of marp-cli's crash
         print(f"error: marp-cli could not find or start a browser. {BROWSER_REMEDY}", file=sys.stderr)
         return 1
+    for line in marp_log(output):
+        print(line, file=sys.stderr)
     found = problems_in_output(output)
     if done.returncode != 0 or found:
         print(f"error: marp-cli {'failed' if done.returncode else 'warned'} "

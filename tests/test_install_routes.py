@@ -1,0 +1,97 @@
+"""pip, uv and poetry, the three routes the README names, as far as they can run without ~3 GB of CUDA torch.
+
+What runs for real: pip (it made `.venv`: every test here runs in it), the Makefile's choice of
+installer in a venv without pip (uv's), and, marked `network` (CI, or NETWORK=1), uv's and
+poetry's resolution of pyproject.toml and poetry's install plan. What does not run here: the
+download and install of torch by uv or poetry (a CUDA build, ~3 GB; see the README).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+import venv
+from pathlib import Path
+
+import pytest
+
+from deck.paths import CACHE, ROOT
+from tools import matrix
+
+TOOLS = CACHE / "install-tools"  # uv and poetry, in a venv of their own (never .venv)
+
+
+def test_a_venv_without_pip_is_filled_by_uv(tmp_path: Path):
+    # `uv venv` / `uv sync` make a venv without pip; with uv on PATH the Makefile uses `uv pip`.
+    venv.EnvBuilder(with_pip=False).create(tmp_path / ".venv")
+    (tmp_path / "pyproject.toml").write_bytes((ROOT / "pyproject.toml").read_bytes())
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "uv").write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/uv-args\n')
+    (fake / "uv").chmod(0o755)
+    env = dict(os.environ, PATH=f"{fake}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), ".venv/.installed"], cwd=tmp_path,
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "a uv venv: no pip in it" in done.stdout
+    assert (tmp_path / "uv-args").read_text().split() == ["pip", "install", "--quiet", "--python", ".venv/bin/python",
+                                                          "--group", "dev"]
+
+
+def test_poetry_installs_no_project_package():
+    # Without it, `poetry install` fails at its last step: "No file/folder found for package".
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["poetry"]["package-mode"] is False
+
+
+@pytest.fixture(scope="module")
+def tools() -> Path:
+    bin_ = TOOLS / "bin"
+    if not (bin_ / "poetry").exists() or not (bin_ / "uv").exists():
+        venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
+        subprocess.run([str(bin_ / "python"), "-m", "pip", "install", "--quiet", "uv", "poetry>=2.2"], check=True)
+    return bin_
+
+
+def project_copy(folder: Path) -> Path:
+    for name in ("pyproject.toml", "README.md"):
+        (folder / name).write_bytes((ROOT / name).read_bytes())
+    return folder
+
+
+def locked(lock: Path, name: str) -> set[str]:
+    return {p["version"] for p in tomllib.loads(lock.read_text())["package"] if p["name"] == name}
+
+
+@pytest.mark.network
+def test_uv_resolves_the_current_torch_and_the_floor_range(tools: Path, tmp_path: Path):
+    project = project_copy(tmp_path)
+    subprocess.run([str(tools / "uv"), "lock", "--quiet"], cwd=project, check=True, timeout=600)
+    assert locked(project / "uv.lock", "pytorch-lightning") and all(
+        tuple(map(int, v.split("."))) >= tuple(map(int, matrix.floor().split(".")))
+        for v in locked(project / "uv.lock", "pytorch-lightning"))
+    # What the Makefile runs in a uv venv, resolved for this machine's Python (no download: --dry-run).
+    done = subprocess.run([str(tools / "uv"), "pip", "install", "--dry-run", "--python", sys.executable,
+                           "--group", "dev"], cwd=project, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_poetry_locks_one_current_torch_for_every_supported_python_and_installs_no_project(tools: Path, tmp_path: Path):
+    project = project_copy(tmp_path)
+    # This workplace's PyPI serves the simple index but not the JSON API that poetry's default
+    # source reads; a reader's poetry needs no such source.
+    with open(project / "pyproject.toml", "a", encoding="utf-8") as f:
+        f.write('\n[[tool.poetry.source]]\nname = "pypi-simple"\nurl = "https://pypi.org/simple/"\npriority = "primary"\n')
+    env = dict(os.environ, POETRY_VIRTUALENVS_IN_PROJECT="true", POETRY_CACHE_DIR=str(TOOLS / "poetry-cache"))
+    subprocess.run([str(tools / "poetry"), "check"], cwd=project, check=True, env=env)
+    subprocess.run([str(tools / "poetry"), "lock", "-n"], cwd=project, check=True, env=env, timeout=900)
+    # One torch for the whole requires-python range, and not an old one for some corner of it.
+    assert len(locked(project / "poetry.lock", "torch")) == 1, locked(project / "poetry.lock", "torch")
+    assert len(locked(project / "poetry.lock", "torchvision")) == 1
+    done = subprocess.run([str(tools / "poetry"), "install", "--dry-run", "-n", "--only", "deck"], cwd=project,
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Installing pytorch-lightning" in done.stdout and "current project" not in done.stdout

@@ -1,0 +1,71 @@
+"""The versions we name are the versions we test, and they are named once: in pyproject.toml.
+
+- The pytorch-lightning floor is the `deck` group's `pytorch-lightning>=X`; the deck's install block
+  (and so the notebook's install cell, generated from it) and the README name that same X, and
+  `make test-floor` runs the deck with exactly X (tools/matrix.py).
+- The oldest Python is `requires-python`; the Makefile reads it from there, the README names it.
+- Both package names: the rewrite that `make test-lightning-package` runs leaves no
+  `pytorch_lightning` in any block, and changes nothing but the package name.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import nbformat
+
+import deck
+from deck.paths import DECKS, NOTEBOOK, ROOT
+from tools import matrix
+
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SPEC = re.compile(r"pytorch-lightning\s*([<>=!~]=?\s*[0-9][0-9.]*)")
+
+
+def install_block() -> deck.Block:
+    blocks = [b for path in DECKS for b in deck.load(path).blocks if b.info in ("sh", "bash") and "pip install" in b.code]
+    assert len(blocks) == 1, f"expected one install block in the deck, found {[b.where() for b in blocks]}"
+    return blocks[0]
+
+
+def lower_bounds(text: str) -> list[str]:
+    return [m.group(1).replace(" ", "") for m in SPEC.finditer(text)]
+
+
+def test_the_floor_is_named_in_pyproject():
+    assert re.fullmatch(r"\d+\.\d+\.\d+", matrix.floor())
+
+
+def test_the_deck_install_block_names_the_floor():
+    floor, block = matrix.floor(), install_block()
+    found = lower_bounds(block.code)
+    assert found and all(spec == f">={floor}" for spec in found), (
+        f"{block.where()}: the install block names pytorch-lightning {found}; pyproject.toml's floor is "
+        f">={floor}. Write \"pytorch-lightning>={floor}\" on every line of the block, then make generate.")
+
+
+def test_the_notebook_install_cell_names_the_floor():
+    first = nbformat.read(NOTEBOOK, as_version=4).cells[0].source
+    found = lower_bounds(first)
+    assert found and all(spec == f">={matrix.floor()}" for spec in found), f"notebook install cell: {found}"
+
+
+def test_the_readme_names_the_floor_and_the_oldest_python():
+    floor = matrix.floor()
+    found = lower_bounds(README)
+    assert found and all(spec == f">={floor}" for spec in found), f"README names pytorch-lightning {found}, not >={floor}"
+    oldest = re.match(r">=\s*(\d+\.\d+)", PYPROJECT["project"]["requires-python"]).group(1)
+    assert f"Python {oldest} 以上" in README and f"Python ≥ {oldest}" in README
+
+
+def test_the_lightning_package_rewrite_changes_only_the_package_name():
+    for path in DECKS:
+        text = path.read_text(encoding="utf-8")
+        rewritten = matrix.to_lightning_package(text)
+        assert "pytorch_lightning" not in rewritten
+        assert "github.com/Lightning-AI/pytorch-lightning" in rewritten or "Lightning-AI/pytorch-lightning" not in text
+    assert matrix.to_lightning_package('pip install "pytorch-lightning>=2.6.1" torchvision\n'
+                                       "from pytorch_lightning.loggers import CSVLogger\n") == (
+        'pip install "lightning>=2.6.1" torchvision\nfrom lightning.pytorch.loggers import CSVLogger\n')

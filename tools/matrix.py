@@ -1,0 +1,209 @@
+"""Run the deck's blocks where the audience runs them: the other package name, and the floor version.
+
+    python -m tools.matrix lightning   # make test-lightning-package
+    python -m tools.matrix floor       # make test-floor
+
+- ``lightning``: a copy of the deck with every ``pytorch_lightning`` rewritten to
+  ``lightning.pytorch`` (``pip install pytorch-lightning`` to ``pip install lightning``), run
+  where only the ``lightning`` package provides it, at the version ``.venv`` has of
+  pytorch-lightning; ``pytorch_lightning`` must not import there (``lightning`` 2.6 declares
+  ``pytorch-lightning`` as a dependency, so a reader's ``pip install lightning`` brings both). Then the test that mixing the
+  two import styles is Lightning's TypeError (tests/test_import_styles.py), with ``.venv``'s
+  ``pytorch_lightning`` put beside ``lightning``, as for a reader who installed both.
+- ``floor``: the deck as it is, with exactly the floor ``pyproject.toml`` names for
+  pytorch-lightning (its ``deck`` group: the one place the floor is written).
+
+Each variant gets its own venv, ``.cache/matrix/NAME/venv``, holding only its Lightning package
+(``--no-deps``, then ``pip check``). Everything else (torch, torchvision, pytest, ...) comes from
+``.venv`` without a copy: a ``.pth`` file puts ``.cache/matrix/NAME/base`` on ``sys.path`` *after*
+the venv's own site-packages, and ``base`` links every entry of ``.venv``'s site-packages except
+the Lightning packages. So the variant's own packages win and the other Lightning is absent.
+``base`` lies outside the venv, so pip never removes anything from ``.venv``.
+
+The deck runs in a scratch copy of the project (``.cache/matrix/NAME/project``: the deck model,
+the harness, the deck and ``snippets/`` generated from it), so nothing in the checkout changes and
+the execution cache is not touched. Every block runs (``FRESH=1``); outputs must be the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tomllib
+from pathlib import Path
+
+from deck.paths import CACHE, DATA, DECKS, ROOT, shown
+from tools import snippets
+
+MATRIX = CACHE / "matrix"
+LIGHTNING_ENTRIES = re.compile(r"^(pytorch_lightning|lightning_fabric|lightning)([-.].*)?$")
+HARNESS = ["deck", "tools", "conftest.py", "pyproject.toml"]
+
+
+def floor() -> str:
+    """The oldest pytorch-lightning the project supports, as pyproject.toml's `deck` group names it."""
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["dependency-groups"]
+    for spec in groups["deck"]:
+        if m := re.fullmatch(r"pytorch-lightning\s*>=\s*([0-9.]+)\s*(,.*)?", spec):
+            return m.group(1)
+    raise SystemExit("error: pyproject.toml's deck group names no `pytorch-lightning>=X` floor")
+
+
+def installed_version(package: str) -> str:
+    from importlib import metadata
+    return metadata.version(package)
+
+
+def to_lightning_package(text: str) -> str:
+    """The deck as the official docs write it: `lightning.pytorch`, installed as `lightning`."""
+    text = re.sub(r"\bpytorch_lightning\b", "lightning.pytorch", text)
+    # The package on install lines (pip/uv/poetry), not the repository in URLs.
+    return re.sub(r"(?<![\w/.-])pytorch-lightning(?=[<>=!~\"'\s]|$)", "lightning", text, flags=re.M)
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    print("+", " ".join(map(str, cmd)), flush=True)
+    return subprocess.run([str(c) for c in cmd], check=True, **kwargs)
+
+
+def make_venv(variant: Path, *requirements: str, hide: tuple[str, ...] = ()) -> Path:
+    """A venv with only `requirements` of its own, the rest of .venv linked in behind it; the
+    import packages in `hide` are removed again (their metadata stays, so pip counts them)."""
+    requirement = " ".join(requirements + tuple(f"-{name}" for name in hide))
+    venv, base = variant / "venv", variant / "base"
+    python = venv / "bin" / "python"
+    stamp = venv / ".installed"
+    if stamp.is_file() and stamp.read_text() == requirement:
+        return python
+    shutil.rmtree(variant, ignore_errors=True)
+    main_site = Path(sysconfig.get_paths()["purelib"])  # .venv's: this module runs in .venv
+    base.mkdir(parents=True)
+    for entry in main_site.iterdir():
+        if not LIGHTNING_ENTRIES.match(entry.name) and entry.suffix != ".pth":
+            (base / entry.name).symlink_to(entry)
+    run([sys.executable, "-m", "venv", "--without-pip", venv])
+    run([python, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
+    # ensurepip's old setuptools would shadow .venv's (torch asks for a newer one): use .venv's.
+    run([python, "-m", "pip", "uninstall", "--quiet", "--yes", "setuptools"])
+    site = Path(subprocess.check_output([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                        text=True).strip())
+    (site / "zz-matrix-base.pth").write_text(f"{base}\n")  # after the venv's own site-packages
+    run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", *requirements])
+    run([python, "-m", "pip", "check", "--disable-pip-version-check"])
+    for name in hide:
+        shutil.rmtree(site / name)
+    stamp.write_text(requirement)
+    return python
+
+
+def scratch_project(variant: Path, rewrite) -> Path:
+    """The harness, the deck (rewritten) and snippets/ generated from it; data linked."""
+    project = variant / "project"
+    shutil.rmtree(project, ignore_errors=True)
+    project.mkdir(parents=True)
+    for name in HARNESS:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, project / name)
+    (project / "slides").mkdir()
+    decks = []
+    for path in DECKS:
+        decks.append(project / "slides" / path.name)
+        decks[-1].write_text(rewrite(path.read_text(encoding="utf-8")), encoding="utf-8")
+    (project / "snippets").mkdir()
+    for name, text in snippets.files(decks).items():
+        (project / "snippets" / name).write_text(text, encoding="utf-8")
+    (project / "data").symlink_to(DATA.resolve(), target_is_directory=True)
+    return project
+
+
+def imports(python: Path, module: str, env: dict[str, str] | None = None) -> bool:
+    code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+    return subprocess.run([str(python), "-c", code], env=env).returncode == 0
+
+
+def own_packages(python: Path) -> set[str]:
+    site = subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                   text=True).strip()
+    return {p.name for p in Path(site).iterdir()}
+
+
+def run_deck(python: Path, project: Path) -> None:
+    env = dict(os.environ, FRESH="1", PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("PYTHONPATH", None)
+    env.pop("VIRTUAL_ENV", None)
+    run([python, "-m", "pytest", "-p", "no:cacheprovider", "slides"], cwd=project, env=env)
+
+
+def check_torch_untouched(python: Path) -> None:
+    """The install block ran in this venv with torch already there (as on Colab): it must not
+    have installed a torch of its own."""
+    own = {name for name in own_packages(python) if re.match(r"^(torch|torchvision)([-.]|$)", name)}
+    if own:
+        raise SystemExit(f"error: the deck's install block installed {sorted(own)} beside an existing torch")
+
+
+def lightning() -> None:
+    version = installed_version("pytorch-lightning")
+    variant = MATRIX / "lightning"
+    # `lightning` 2.6 declares `pytorch-lightning` as a dependency, though lightning.pytorch never
+    # imports it: installed for pip (the deck's install block finds it satisfied), its code removed.
+    python = make_venv(variant, f"lightning=={version}", f"pytorch-lightning=={version}",
+                       hide=("pytorch_lightning", "lightning_fabric"))
+    if imports(python, "pytorch_lightning"):
+        raise SystemExit("error: pytorch_lightning imports in the lightning-package venv: the run would prove nothing")
+    project = scratch_project(variant, to_lightning_package)
+    leftover = [name for name in os.listdir(project / "snippets")
+                if "pytorch_lightning" in (project / "snippets" / name).read_text(encoding="utf-8")]
+    if leftover:
+        raise SystemExit(f"error: pytorch_lightning left in the rewritten snippets: {leftover}")
+    run_deck(python, project)
+    check_torch_untouched(python)
+    # A reader with both packages: .venv's pytorch_lightning (same version) beside lightning.
+    both = variant / "both"
+    shutil.rmtree(both, ignore_errors=True)
+    both.mkdir()
+    main_site = Path(sysconfig.get_paths()["purelib"])
+    for name in ("pytorch_lightning", "lightning_fabric"):
+        (both / name).symlink_to(main_site / name)
+    env = dict(os.environ, PYTHONPATH=str(both))
+    run([python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_import_styles.py"], cwd=ROOT, env=env)
+    print(f"lightning package: the deck under lightning.pytorch with lightning=={version} passed; "
+          "mixing the two import styles is Lightning's TypeError")
+
+
+def floor_run() -> None:
+    version = floor()
+    variant = MATRIX / "floor"
+    python = make_venv(variant, f"pytorch-lightning=={version}")
+    found = subprocess.check_output([str(python), "-c", "import pytorch_lightning as pl; print(pl.__version__)"],
+                                    text=True).strip()
+    if found != version:
+        raise SystemExit(f"error: the floor venv imports pytorch_lightning {found}, not {version}")
+    run_deck(python, scratch_project(variant, lambda text: text))
+    check_torch_untouched(python)
+    print(f"floor: the deck passed with pytorch-lightning=={version} (the floor in pyproject.toml)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("variant", choices=["lightning", "floor"])
+    args = parser.parse_args(argv)
+    try:
+        lightning() if args.variant == "lightning" else floor_run()
+    except subprocess.CalledProcessError as e:
+        print(f"error: {args.variant}: `{' '.join(map(str, e.cmd))}` failed (exit {e.returncode}); "
+              f"scratch files in {shown(MATRIX / args.variant)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
