@@ -20,6 +20,13 @@
 # TWO_NODES_TIMEOUT seconds (default 60). On exit, also on failure or Ctrl-C, every node's process
 # group is killed and the namespaces are deleted. A node that fails or times out has its log
 # (node<N>.log) printed on stderr, and the sourcing shell exits with status 1.
+#
+# Kept out of the deck's speaker notes (what a presenter says aloud): the addresses, the veth link,
+# root, the loopback fallback and the time limits above. Without this script, a reader can rehearse
+# on one PC by running the deck's torchrun command in two terminals, with
+# --rdzv-endpoint=localhost:29500 in both. SLURM (the deck's last multi-node slide) is not rehearsed:
+# it would need slurmctld, munge and an slurmd per node inside the test; its flag checks are tested
+# in tests/test_claims.py with SLURM's environment variables set.
 
 _tn_id=$$
 _tn_pids=()
