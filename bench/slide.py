@@ -34,10 +34,10 @@ def render(results: dict) -> str:
 
     def verdict(arm: dict) -> str:
         r = arm["pair_ratios"]
-        return "揺れの範囲内" if within_noise(r) else f"どの組でも 1 より{'大きい' if r['min'] > 1 else '小さい'}"
+        return "ばらつきの範囲内" if within_noise(r) else f"どの組でも 1 より{'大きい' if r['min'] > 1 else '小さい'}"
 
     if all(within_noise(a["pair_ratios"]) for a in arms[1:]):
-        verdicts = "差は揺れの範囲内：組ごとの比がどちらも 1 をまたぐ"
+        verdicts = "差はばらつきの範囲内：組ごとの比がどちらも 1 をまたぐ"
     else:
         verdicts = f"組ごとの比：{ARMS['lightning']}は{verdict(arms[1])}、5 機能の無効化は{verdict(arms[2])}"
     ms = {key: round(b["parts"][key]["ms_per_step"]["mean"], 1) + 0.0 for key in (*PARTS, REST)}  # + 0.0: no "-0.0"
@@ -58,21 +58,23 @@ def render(results: dict) -> str:
         "",
         f"- {verdicts}",
         f"- 内訳は別の実験（線形モデル）：1 ステップ約 {b['total']['ms_per_step']['mean']:.1f} ms の固定費（"
-        + "、".join(f"{ja} {ms[key]:.1f}" for key, ja in PARTS.items()) + "）",
-        f"- {where}：1 ステップが速い GPU では、固定費の割合がずっと大きい",
+        + "、".join(f"{ja} {ms[key]:.1f} ms" for key, ja in PARTS.items()) + "）",
+        f"- {where}：GPU で 1 ステップが短くなれば、固定費の割合は大きくなる"
+        + ("" if m["gpu"] else "（GPU では未測定）"),
         "",
         "<!--",
-        "".join([
-            f"表の時間は {steps} ステップの学習と検証 1 回。import とモデルの作成は含まない。",
+        "\n".join([
+            f"表の時間は {steps} ステップの学習と検証 1 回で、import とモデルの作成は含まない。",
             f"3 つを 1 回ずつ続けて実行したものが 1 組で、{p['rounds']} 組を比べた"
             + ("（最初のウォームアップの組は除外）" if results["warmup_rounds"] else "") + "。",
             f"比は中央値どうしの比で、Lightning（既定）は {lightning['ratio']:.2f} 倍。",
             f"同じ組の中での比は {lo:.2f}〜{hi:.2f}"
-            + (" で 1 をまたぐので、この差は測定の揺れと区別できない" if within_noise(lightning["pair_ratios"]) else "") + "。",
+            + (" で 1 をまたぐので、この差は測定のばらつきと区別できない" if within_noise(lightning["pair_ratios"]) else "") + "。",
             "既定の 5 機能は、プログレスバー・ロガー・チェックポイント・モデル要約・サニティチェック。",
             "内訳は、計算がほとんどない線形モデルで機能を 1 つずつ外し、1 ステップの時間の差を平均した別の実験。",
-            f"ループは Trainer のループそのもの。残りの 4 機能は合わせて {ms[REST]:.1f} ms。",
-            "どれも計算の重さに関係なく 1 ステップごとにかかる時間なので、1 ステップが重いほど割合は小さい。",
+            f"ループは `Trainer` のループそのもの。残りの 4 機能は合わせて {ms[REST]:.1f} ms。",
+            "どれも計算の重さと関係なく、1 ステップごとにかかる時間。",
+            "そのため 1 ステップが重いほど、割合は小さい。",
         ]),
         "-->",
     ]) + "\n"

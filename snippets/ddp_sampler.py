@@ -3,9 +3,9 @@ from pathlib import Path
 from litdatamodule import LitDataModule
 from litmodule import LitModule
 from quick import quick_trainer
-from sampler_report import SamplerReport
+from rank_report import RankReport
 
 trainer = quick_trainer(accelerator="cpu", devices=2, strategy="ddp_fork",
-                        max_steps=1, callbacks=[SamplerReport()])
+                        max_steps=1, callbacks=[RankReport()])
 trainer.fit(LitModule(), LitDataModule())
 print("".join(p.read_text() for p in sorted(Path().glob("rank*.txt"))), end="")

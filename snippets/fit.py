@@ -17,7 +17,8 @@ assert result[0]["test_acc"] >= 0.98  # テスト用の 1 万枚で 98% 以上
 import os
 import torch
 
-path = trainer.checkpoint_callback.best_model_path  # 既定の ModelCheckpoint が保存したファイル
+# 既定の ModelCheckpoint が最後に保存したファイル（monitor なしなので best＝最新）
+path = trainer.checkpoint_callback.best_model_path
 print(os.path.relpath(path))
 model = LitModule.load_from_checkpoint(path)  # lr などのハイパーパラメーターも復元される
 model.eval()  # Trainer の外では、推論の前に自分で eval モードにする

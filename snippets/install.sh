@@ -1,3 +1,4 @@
 pip install "pytorch-lightning>=2.6" torchvision
-# uv の場合：     uv pip install "pytorch-lightning>=2.6" torchvision
-# conda の場合：  conda install lightning torchvision -c conda-forge
+pip install "jsonargparse[signatures]>=4.27.7"  # 付録の LightningCLI で使う
+# uv の場合：     pip の代わりに uv pip install
+# conda の場合：  conda install pytorch-lightning torchvision -c conda-forge

@@ -17,7 +17,7 @@ class LitDataModule(pl.LightningDataModule):
         ])
 
     def prepare_data(self):
-        # ダウンロードだけ：各ノードで 1 回（ローカルランク 0 のプロセスだけ）呼ばれる
+        # ダウンロードだけ：fit・test のたびに、各ノードのローカルランク 0 でだけ呼ばれる
         MNIST(self.data_dir, train=True, download=True)
         MNIST(self.data_dir, train=False, download=True)
 

@@ -34,6 +34,7 @@ class LitModule(pl.LightningModule):
         x, y = batch
         logits = self(x)
         acc = (logits.argmax(dim=1) == y).float().mean()
+        # sync_dist=True：複数プロセスのとき全体の値にする（付録）
         self.log(f"{stage}_loss", F.cross_entropy(logits, y), sync_dist=True)
         self.log(f"{stage}_acc", acc, prog_bar=True, sync_dist=True)
 

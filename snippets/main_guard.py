@@ -10,7 +10,7 @@ class ParallelDataModule(LitDataModule):
         return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True, num_workers=2)
 
 
-if __name__ == "__main__":  # ないと spawn のワーカーが RuntimeError で止まる
+if __name__ == "__main__":  # ないと spawn・forkserver で RuntimeError になる
     trainer = quick_trainer(max_steps=5, limit_val_batches=0)
     trainer.fit(LitModule(), ParallelDataModule())
     print(f"{trainer.global_step} ステップ、ワーカー {trainer.train_dataloader.num_workers} 個")

@@ -5,7 +5,7 @@ import pytorch_lightning as pl
 
 
 class RankReport(pl.Callback):
-    """プロセスごとに、順位と担当する枚数を rank<N>.txt に書く"""
+    """プロセスごとに、ランクと担当する枚数を rank<N>.txt に書く"""
 
     def on_train_start(self, trainer, module):
         sampler = trainer.train_dataloader.sampler

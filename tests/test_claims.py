@@ -8,11 +8,11 @@ rewrite; when the sentence is rewritten, the failing quote names the test to rev
 | evidence                                                           | claims |
 | ------------------------------------------------------------------ | -----: |
 | (a) an executed block on the slide whose checked output shows it  |     23 |
-| (b) a test in this file that checks it on this machine             |     86 |
-| (c) a docs link in the slide's note: needs what this machine lacks |     19 |
+| (b) a test in this file that checks it on this machine             |    109 |
+| (c) a docs link in the slide's note: needs what this machine lacks |     25 |
 |     (GPU, MPS, Windows, macOS, a cluster, the `lightning` package) |        |
 |     or says what the docs themselves say                           |        |
-| total                                                              |    128 |
+| total                                                              |    157 |
 
 (a) are listed in ON_SLIDE and (c) in DOCS below; every `claim(...)` call in a test is one (b).
 `test_the_ledger_table_counts_what_is_here` keeps this table true. Device counts are faked the way
@@ -69,41 +69,48 @@ def expected_output(heading: str) -> str:
 # --------------------------------------------------------------------------------------------
 # (a) shown by the slide's own executed block and its checked output (pytest slides runs them)
 
+BENEFITS = "`LightningModule` と `Trainer` の利点"
+REHEARSAL = "付録：複数 GPU・複数ノード（2/4）：予行演習"
+CLUSTER = "付録：複数 GPU・複数ノード（3/4）：クラスター"
+SLURM = "付録：複数 GPU・複数ノード（4/4）：SLURM と注意点"
+TRAIN_PY = "付録：複数 GPU・複数ノード（1/4）：`train.py`"
+
 ON_SLIDE = [
-    ("付録：複数 GPU・複数ノードへ（3/4）：2 ノードの予行演習", "2 つのノードがランデブーで出会い、55,000 枚を半分ずつ受け持った",
+    ("付録：複数 GPU・複数ノード（2/4）：予行演習", "2 つのノードがランデブー（待ち合わせ）で合流し、55,000 枚を半分ずつ受け持った",
      "global_rank=1 node_rank=1 world_size=2  DistributedSampler: 27,500 / 55,000 枚"),
-    ("学習したモデルを使う", "既定の ModelCheckpoint が保存したファイル", "lightning_logs/version_0/checkpoints/"),
+    ("学習したモデルを使う", "既定の ModelCheckpoint が最後に保存したファイル", "lightning_logs/version_0/checkpoints/"),
     ("学習したモデルを使う", "load_from_checkpoint(path)", "予測: [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]"),
     ("Trainer", "テスト用の 1 万枚で 98% 以上", None),  # the block's assert
     ("LightningModule（3/3）：オプティマイザー", "1 エポックでも高い精度に届く", None),  # the fit's assert
-    ("特徴 1：Lightning のコードは PyTorch のコード", "Trainer なしでも PyTorch だけで動く", "Sequential"),
+    ("特徴 1：Lightning のコードは PyTorch のコード", "`Trainer` なしでも PyTorch だけで動く", "Sequential"),
     ("特徴 2：抽象化ではなく整理（3/3）", "結果も小数点以下 4 桁まで一致する", "0.2666"),
-    ("特徴 3：残りは Trainer が自動化（2/2）", "学習中は `train()` モード、検証中は `eval()` モードかつ勾配なし",
+    ("特徴 3：残りは `Trainer` が自動化（2/2）", "学習中は `train()` モード、検証中は `eval()` モードかつ勾配なし",
      "検証バッチ: training=False, grad=False"),
-    ("特徴 3：残りは Trainer が自動化（2/2）", "`zero_grad()` → `backward()` → `step()` を毎ステップ Trainer が呼ぶ",
+    ("特徴 3：残りは `Trainer` が自動化（2/2）", "`zero_grad()` → `backward()` → `step()` を毎ステップ `Trainer` が呼ぶ",
      "  zero_grad\n  backward\n  optimizer.step"),
-    ("LightningModule と Trainer の利点", "モデルのモード（`train()` / `eval()`）を Trainer が自動で切り替え",
+    (BENEFITS, "モデルのモード（`train()` / `eval()`）を `Trainer` が自動で切り替え",
      "学習バッチ 0: training=True"),
-    ("LightningModule と Trainer の利点", "勾配まわり（`zero_grad()`、`backward()`、`step()`）を Trainer が実行",
+    (BENEFITS, "勾配まわり（`zero_grad()`、`backward()`、`step()`）を `Trainer` が実行",
      "  zero_grad\n  backward\n  optimizer.step"),
-    ("LightningModule と Trainer の利点", "`self.device` で現在のデバイスを取得できる", "モデル: cpu"),
-    ("特徴 4：`.cuda()` や `.to()` は不要", "このマシンには GPU がないので、どちらも cpu", "モデル: cpu、バッチ: cpu"),
+    (BENEFITS, "`self.device` で現在のデバイスを取得できる", "モデル: cpu"),
+    ("特徴 4：`.cuda()` や `.to()` は不要", "テストを実行したマシンには GPU がないので、どちらも cpu", "モデル: cpu、バッチ: cpu"),
     ("特徴 6：`LightningModule` は `torch.nn.Module`", "`nn.Module` を継承しているので", "True\n"),
     ("`ModelCheckpoint` と `EarlyStopping`", "val_acc が最大の重みを残す", "最良の val_acc"),
     ("`ModelCheckpoint` と `EarlyStopping`", "2 回続いたら学習を止める", "止まったステップ: 90（最大 200）"),
     ("`num_workers` を増やすときのガード", "2 つのワーカーで読み込む", "ワーカー 2 個"),
-    ("付録：特徴 5 `DistributedSampler` は自動（2/2）", "55,000 枚の半分ずつを受け持っている", "27500 枚"),
+    ("付録：特徴 5 `DistributedSampler` は自動（2/2）", "55,000 枚の半分ずつを受け持っている", "27,500 / 55,000 枚"),
     ("付録：特徴 5 `DistributedSampler` は自動（2/2）", "`DataLoader` にはサンプラーを渡していない", "DistributedSampler"),
-    ("LightningDataModule（2/3）", "各プロセスで呼ばれる：ここで self に Dataset を持たせる", "rank 1: DistributedSampler"),
-    ("付録：`self.log()` の値は本当に記録される", "log_every_n_steps（既定は 50）ステップごとに記録される",
+    ("LightningDataModule（2/3）", "各プロセスで呼ばれる：ここで self に Dataset を持たせる",
+     "global_rank=1 node_rank=0 world_size=2  DistributedSampler"),
+    ("付録：`self.log()` の値は本当に記録される", "`log_every_n_steps`（既定は 50）ステップごとに記録される",
      "['4', '9', '14', '19']"),
     ("付録：`self.log()` の値は本当に記録される", "検証の終わりにエポック平均が記録される", "val_acc を記録したステップ: ['19']"),
     ("LightningDataModule（3/3）", "`num_workers` を増やすとデータ読み込みが並列化される", "ワーカー 2 個"),
 ]
 # Where the output that proves a claim sits on another slide of the deck.
 _OUTPUT_ELSEWHERE = {
-    "モデルのモード（`train()` / `eval()`）を Trainer が自動で切り替え": "特徴 3：残りは Trainer が自動化（2/2）",
-    "勾配まわり（`zero_grad()`、`backward()`、`step()`）を Trainer が実行": "特徴 3：残りは Trainer が自動化（2/2）",
+    "モデルのモード（`train()` / `eval()`）を `Trainer` が自動で切り替え": "特徴 3：残りは `Trainer` が自動化（2/2）",
+    "勾配まわり（`zero_grad()`、`backward()`、`step()`）を `Trainer` が実行": "特徴 3：残りは `Trainer` が自動化（2/2）",
     "`self.device` で現在のデバイスを取得できる": "特徴 4：`.cuda()` や `.to()` は不要",
     "各プロセスで呼ばれる：ここで self に Dataset を持たせる": "付録：特徴 5 `DistributedSampler` は自動（2/2）",
     "`num_workers` を増やすとデータ読み込みが並列化される": "`num_workers` を増やすときのガード",
@@ -124,39 +131,50 @@ def test_claims_shown_by_a_checked_block(heading, quote, shown):
 # (c) needs hardware, an OS or a package this machine lacks: the note links the docs page
 
 DOCS = [
-    ("`lightning` と `pytorch-lightning`", "公式ドキュメントと公式の README は pip install lightning と import lightning as L",
+    ("`lightning` と `pytorch-lightning`", "公式ドキュメントと公式の README は `pip install lightning` と `import lightning as L`",
      "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
     ("`lightning` と `pytorch-lightning`", "クラス名も書き方も同じ",
      "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
     ("`lightning` と `pytorch-lightning`", "同じ PyTorch Lightning が 2 つのパッケージ名で配布されている",
      "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
-    ("`lightning` と `pytorch-lightning`", "lightning パッケージは PyTorch Lightning を lightning.pytorch として含み、Fabric なども同梱する",
+    ("`lightning` と `pytorch-lightning`", "`lightning` パッケージは PyTorch Lightning を `lightning.pytorch` として含み、Fabric なども同梱する",
      "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
     ("`lightning` と `pytorch-lightning`", "2 つは同じソースから作られた別々のパッケージ",
      "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
     ("PyTorch Lightning のメリット", "学習ループは Lightning 側で用意され、テストされている",
      "https://github.com/Lightning-AI/pytorch-lightning/tree/master/tests"),
-    ("LightningModule", "1.x の資料では 5 つのセクションだったが、2.x では予測が加わった",
+    ("LightningModule", "1.5 以前の資料では 5 つで、予測（`predict_step`）がなかった",
+     "https://lightning.ai/docs/pytorch/1.5.0/common/lightning_module.html"),
+    ("Lightning の 6 つの特徴", "1.x の公式ドキュメントの `LightningModule` のページに、番号付きで挙げられていた特徴",
+     "https://lightning.ai/docs/pytorch/LTS/common/lightning_module.html"),
+    ("Lightning の 6 つの特徴", "2.x のページでも、2〜6 は文章として残っている",
      "https://lightning.ai/docs/pytorch/stable/common/lightning_module.html"),
     ("インストール", "Windows で NVIDIA GPU を使うなら、先に PyTorch 公式サイトのコマンドで `torch` を入れる",
      "https://pytorch.org/get-started/locally/"),
-    ("インストール", "Windows・macOS は CPU 版", "https://pytorch.org/get-started/locally/"),
-    ("インストール", "--torch-backend=auto を付けると", "https://docs.astral.sh/uv/guides/integration/pytorch/"),
-    ("インストール", "conda install lightning torchvision -c conda-forge",
-     "https://lightning.ai/docs/pytorch/stable/starter/installation.html"),
-    ("Trainer", "seed_everything だけでは GPU の計算まで完全には再現されない",
+    ("インストール", "Windows は CPU 版", "https://pytorch.org/get-started/locally/"),
+    ("インストール", "macOS は CUDA なし（MPS は使える）", "https://pytorch.org/get-started/locally/"),
+    ("インストール", "`--torch-backend=auto` を付けると", "https://docs.astral.sh/uv/guides/integration/pytorch/"),
+    ("インストール", "conda install pytorch-lightning torchvision -c conda-forge",
+     "https://anaconda.org/conda-forge/pytorch-lightning"),
+    ("インストール", "conda-forge にも `pytorch-lightning` があるので、コードはそのまま動く",
+     "https://anaconda.org/conda-forge/pytorch-lightning"),
+    ("Trainer", "`seed_everything` だけでは、GPU の計算まで完全には再現されない",
      "https://lightning.ai/docs/pytorch/stable/common/trainer.html#deterministic"),
     ("特徴 2：抽象化ではなく整理（3/3）", "GPU で完全に一致させるには、決定的なアルゴリズムの指定も必要",
      "https://pytorch.org/docs/stable/notes/randomness.html"),
     ("特徴 4：`.cuda()` や `.to()` は不要", "どちらも cuda:0 になる", "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_basic.html"),
     ("GPU の選び方：共有サーバーでは台数を指定する", "このプロセスに見える GPU を 2 番だけにする",
      "https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#cuda-environment-variables"),
-    ("付録：分散学習の `strategy` の選び方", "公式ドキュメントはデバッグ用とする",
+    ("GPU の選び方：共有サーバーでは台数を指定する", "`nvidia-smi` の番号と合わせるには、`CUDA_DEVICE_ORDER=PCI_BUS_ID` も付ける",
+     "https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#cuda-environment-variables"),
+    ("付録：分散学習の `strategy` の選び方", "公式ドキュメントではデバッグ用",
      "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_intermediate.html"),
     ("付録：分散学習の `strategy` の選び方", "Windows の PyTorch には NCCL がない", "https://pytorch.org/docs/stable/distributed.html"),
-    ("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "SLURM なら `srun`", "https://lightning.ai/docs/pytorch/stable/clouds/cluster_advanced.html"),
-    ("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "学習率の調整が必要になることもある",
-     "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_faq.html"),
+    (SLURM, "SLURM では `srun` が各ノードに `--ntasks-per-node` 個のプロセスを起動する（`torchrun` は不要）",
+     "https://lightning.ai/docs/pytorch/stable/clouds/cluster_advanced.html"),
+    (SLURM, "学習率の調整が必要になることもある", "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_faq.html"),
+    (CLUSTER, "`torchrun` での起動は", "https://lightning.ai/docs/pytorch/stable/clouds/cluster_intermediate_2.html"),
+
 ]
 
 
@@ -270,12 +288,17 @@ def test_license_is_apache():
 
 def test_mixing_the_two_packages_raises_a_typeerror(quiet):
     claim("`lightning` と `pytorch-lightning`",
-          "`pytorch_lightning` のモデルを `lightning` の `Trainer` に渡すと `TypeError`（\"Please switch to a single import style.\"）")
-    claim("`lightning` と `pytorch-lightning`", "オブジェクトを混ぜると Trainer が TypeError で止める")
+          "混ぜると `Trainer` が `TypeError` で止まる（自作のモデルなら \"`model` must be a `LightningModule` …\"）")
+    claim("`lightning` と `pytorch-lightning`",
+          "Lightning 自身のクラスを混ぜたときは \"Please switch to a single import style.\" と表示される")
     # `lightning` is not installed here: a class from the other package, as Lightning sees it (its module name).
     Other = type("LightningModule", (), {"__module__": "lightning.pytorch.core.module"})
     with pytest.raises(TypeError, match="Please switch to a single import style"):
         trainer().fit(Other())
+    # The reader's own model lives in their module (litmodule), so Lightning cannot tell it is a mix.
+    LitModule = type("LitModule", (Other,), {"__module__": "litmodule"})
+    with pytest.raises(TypeError, match="`model` must be a `LightningModule` or `torch._dynamo.OptimizedModule`, got `LitModule`"):
+        trainer().fit(LitModule())
 
 
 def test_python_version_and_tested_version():
@@ -299,8 +322,19 @@ def test_grpc_variables_are_not_needed():
     assert not any(re.match(r"(tensorboard|tensorboardX|grpcio)\b", r) for r in required), required
 
 
+def test_lightning_cli_needs_jsonargparse_and_the_install_slide_installs_it():
+    claim("インストール", "`jsonargparse` は付録の `LightningCLI` が使う。`pytorch_lightning.cli` が 4.27.7 以上を求める。")
+    claim(TRAIN_PY, "`jsonargparse[signatures]` が必要で、インストールのスライドで入れている")
+    import pytorch_lightning.cli as cli
+
+    assert cli._JSONARGPARSE_SIGNATURES_AVAILABLE.requirement == "jsonargparse[signatures]>=4.27.7"
+    assert cli._JSONARGPARSE_SIGNATURES_AVAILABLE  # installed here, by the same line
+    install = next(b for b in MODEL.blocks if b.name == "install.sh")
+    assert 'pip install "jsonargparse[signatures]>=4.27.7"' in install.code
+
+
 def test_apple_silicon_gets_mps_automatically(monkeypatch):
-    claim("インストール", "Apple Silicon では torch の MPS（GPU）を Lightning が自動で使う")
+    claim("インストール", "Apple Silicon では、`torch` の MPS（GPU）を Lightning が自動で使う")
     fake_mps(monkeypatch)
     fake_gpus(monkeypatch, 0)
     t = trainer()
@@ -320,9 +354,9 @@ def test_mnist_sizes():
 # (b) LightningDataModule
 
 
-def test_prepare_data_runs_once_per_node_on_local_rank_zero(monkeypatch):
-    claim("LightningDataModule（2/3）", "ダウンロードだけ：各ノードで 1 回（ローカルランク 0 のプロセスだけ）呼ばれる")
-    claim("LightningDataModule（2/3）", "prepare_data で self に状態を持たせてはいけない（他のプロセスには伝わらない）")
+def test_prepare_data_runs_on_local_rank_zero_of_each_node_at_every_fit_and_test(monkeypatch, quiet):
+    claim("LightningDataModule（2/3）", "ダウンロードだけ：fit・test のたびに、各ノードのローカルランク 0 でだけ呼ばれる")
+    claim("LightningDataModule（2/3）", "`prepare_data` の中で `self` に状態を持たせない。他のプロセスへは伝わらない。")
     calls = []
 
     class DM(pl.LightningDataModule):
@@ -338,6 +372,20 @@ def test_prepare_data_runs_once_per_node_on_local_rank_zero(monkeypatch):
         calls.clear()
         t._data_connector.prepare_data()
         assert len(calls) == runs, (local_rank, node_rank)
+    monkeypatch.undo()
+
+    class Data(DM):
+        def train_dataloader(self):
+            return DataLoader(RandomDataset(32, 4), batch_size=2)
+
+        test_dataloader = train_dataloader
+
+    calls.clear()
+    model, data = BoringModel(), Data()
+    t = tiny_fit(max_steps=1, limit_val_batches=0)
+    t.fit(model, data)
+    t.test(model, data, verbose=False)
+    assert len(calls) == 2  # once for the fit, once for the test
 
 
 def test_the_split_is_the_same_every_time():
@@ -348,13 +396,13 @@ def test_the_split_is_the_same_every_time():
 
 def test_distributed_sampler_is_on_by_default():
     claim("LightningDataModule（3/3）", "分散学習のときの `DistributedSampler` は Lightning が自動で設定する")
-    claim("Lightning の 6 つの特徴", "Trainer の use_distributed_sampler=True が既定値")
-    claim("付録：特徴 5 `DistributedSampler` は自動（2/2）", "Trainer の use_distributed_sampler=True（既定値）による")
+    claim("Lightning の 6 つの特徴", "`Trainer` の `use_distributed_sampler=True` が既定値")
+    claim("付録：特徴 5 `DistributedSampler` は自動（2/2）", "`Trainer` の `use_distributed_sampler=True`（既定値）による")
     assert default("use_distributed_sampler") is True
 
 
 def test_distributed_sampler_pads_when_uneven():
-    claim("付録：特徴 5 `DistributedSampler` は自動（2/2）", "枚数がプロセス数で割り切れないときは、DistributedSampler が一部のデータを重複させて枚数をそろえる")
+    claim("付録：特徴 5 `DistributedSampler` は自動（2/2）", "枚数がプロセス数で割り切れないときは、`DistributedSampler` が一部のデータを重複させて枚数をそろえる")
     ranks = [list(DistributedSampler(range(5), num_replicas=2, rank=r, shuffle=False)) for r in (0, 1)]
     assert ranks == [[0, 2, 4], [1, 3, 0]]
 
@@ -394,8 +442,9 @@ class Probe(BoringModel):
 
 
 def test_eval_mode_no_grad_in_fit_and_inference_mode_in_test(quiet):
-    claim("LightningModule（2/3）：学習・検証・テスト", "Trainer がモデルを eval モードにし、勾配を止めてから呼ぶ（fit の中の検証は torch.no_grad()、trainer.test は torch.inference_mode()）")
-    claim("学習したモデルを使う", "そのときは eval モードと勾配の停止を Trainer が行う")
+    claim("LightningModule（2/3）：学習・検証・テスト", "`validation_step` と `test_step` の前に、`Trainer` がモデルを eval モードにし、勾配を止める")
+    claim("LightningModule（2/3）：学習・検証・テスト", "fit の中の検証は `torch.no_grad()`、`trainer.test` は `torch.inference_mode()` を使う")
+    claim("学習したモデルを使う", "そのときは eval モードと勾配の停止を `Trainer` が行う")
     model = Probe()
     t = tiny_fit(val_check_interval=2, limit_test_batches=1, limit_predict_batches=1)
     t.fit(model)
@@ -408,7 +457,8 @@ def test_eval_mode_no_grad_in_fit_and_inference_mode_in_test(quiet):
 
 
 def test_self_log_defaults_per_hook():
-    claim("LightningModule（2/3）：学習・検証・テスト", "training_step ではステップごとの値、validation_step と test_step ではエポック全体の平均（バッチの大きさで重み付け）が記録される")
+    claim("LightningModule（2/3）：学習・検証・テスト", "`training_step` ではステップごとの値が記録される")
+    claim("LightningModule（2/3）：学習・検証・テスト", "`validation_step` と `test_step` では、エポック全体の平均（バッチの大きさで重み付け）が記録される")
     from pytorch_lightning.trainer.connectors.logger_connector.fx_validator import _FxValidator
 
     opts = _FxValidator.functions
@@ -430,7 +480,7 @@ def test_epoch_mean_is_weighted_by_batch_size(quiet):
 
 
 def test_hyperparameters_go_into_the_checkpoint_and_come_back(quiet):
-    claim("LightningModule（1/3）：モデルの定義", "save_hyperparameters() で引数がチェックポイントにも保存され、読み込むときに同じ設定でモデルを作り直せる")
+    claim("LightningModule（1/3）：モデルの定義", "`save_hyperparameters()` で引数がチェックポイントにも保存され、読み込むときに同じ設定でモデルを作り直せる")
     claim("学習したモデルを使う", "lr などのハイパーパラメーターも復元される")
     t = tiny_fit(enable_checkpointing=True, default_root_dir=quiet)
     t.fit(Probe(lr=0.25))
@@ -442,7 +492,7 @@ def test_hyperparameters_go_into_the_checkpoint_and_come_back(quiet):
 def test_outside_the_trainer_you_switch_to_eval_yourself(quiet):
     claim("学習したモデルを使う", "Trainer の外では、推論の前に自分で eval モードにする")
     claim("学習したモデルを使う", "勾配の計算も自分で止める")
-    claim("LightningModule と Trainer の利点", "Trainer の外で推論するときは、eval() と torch.no_grad() を自分で呼ぶ")
+    claim(BENEFITS, "`Trainer` の外で推論するときは、`eval()` と `torch.no_grad()` を自分で呼ぶ")
     t = tiny_fit(enable_checkpointing=True, default_root_dir=quiet)
     t.fit(Probe())
     model = Probe.load_from_checkpoint(t.checkpoint_callback.best_model_path)
@@ -451,8 +501,8 @@ def test_outside_the_trainer_you_switch_to_eval_yourself(quiet):
 
 
 def test_default_checkpoint_folder_and_versions(quiet):
-    claim("学習したモデルを使う", "チェックポイントは lightning_logs/version_N/checkpoints/ に保存される（N は実行のたびに増える）")
-    claim("LightningModule と Trainer の利点", "`self.log()` でロギング（既定では `lightning_logs/` に保存）")
+    claim("学習したモデルを使う", "チェックポイントは `lightning_logs/version_N/checkpoints/` に保存される（N は実行のたびに増える）")
+    claim(BENEFITS, "`self.log()` でロギング（既定では `lightning_logs/` に保存）")
     paths = []
     for _ in range(2):
         t = pl.Trainer(max_steps=1, limit_val_batches=1, num_sanity_val_steps=0, enable_progress_bar=False,
@@ -462,9 +512,42 @@ def test_default_checkpoint_folder_and_versions(quiet):
     assert paths == ["lightning_logs/version_0/checkpoints", "lightning_logs/version_1/checkpoints"]
 
 
+def test_the_default_checkpoint_keeps_the_last_weights_as_best(quiet):
+    claim("学習したモデルを使う", "既定の ModelCheckpoint が最後に保存したファイル（monitor なしなので best＝最新）")
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    assert ModelCheckpoint().monitor is None
+    t = pl.Trainer(max_epochs=2, limit_train_batches=2, limit_val_batches=1, num_sanity_val_steps=0,
+                   enable_progress_bar=False, enable_model_summary=False, logger=False, accelerator="cpu", devices=1,
+                   default_root_dir=quiet)
+    t.fit(BoringModel())
+    assert Path(t.checkpoint_callback.best_model_path).name == "epoch=1-step=4.ckpt"  # the last one saved
+
+
+def test_onecycle_goes_up_then_down_once_per_step(quiet):
+    claim("LightningModule（3/3）：オプティマイザー", "\"interval\": \"step\" で、学習率をステップごとに更新する")
+    claim("LightningModule（3/3）：オプティマイザー", "`OneCycleLR` は学習率を上げてから下げるスケジューラー")
+    rates = []
+
+    class OneCycle(BoringModel):
+        def configure_optimizers(self):  # as LitModule's
+            optimizer = torch.optim.Adam(self.parameters(), lr=0.1)
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                optimizer, max_lr=0.1, total_steps=self.trainer.estimated_stepping_batches)
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+        def on_train_batch_start(self, batch, batch_idx):
+            rates.append(self.optimizers().param_groups[0]["lr"])
+
+    trainer(max_epochs=1, limit_train_batches=10, limit_val_batches=0, accelerator="cpu", devices=1).fit(OneCycle())
+    top = rates.index(max(rates))
+    assert len(rates) == 10 and len(set(rates)) == 10  # a new rate at every step
+    assert 0 < top < 9 and rates[:top + 1] == sorted(rates[:top + 1]) and rates[top:] == sorted(rates[top:], reverse=True)
+
+
 def test_estimated_stepping_batches(quiet):
-    claim("LightningModule（3/3）：オプティマイザー", "学習全体のステップ数を Trainer から取得できる")
-    claim("LightningModule（3/3）：オプティマイザー", "1 プロセスが受け持つバッチ数、accumulate_grad_batches、max_epochs、max_steps から計算される")
+    claim("LightningModule（3/3）：オプティマイザー", "学習全体のステップ数を `Trainer` から取得できる")
+    claim("LightningModule（3/3）：オプティマイザー", "1 プロセスが受け持つバッチ数、`accumulate_grad_batches`、`max_epochs`、`max_steps` から計算される")
     got = {}
 
     class Count(BoringModel):
@@ -482,7 +565,7 @@ def test_estimated_stepping_batches(quiet):
 
 
 def test_without_max_epochs_it_is_1000():
-    claim("LightningModule（3/3）：オプティマイザー", "max_epochs も max_steps も指定しないと 1000 エポックとして計算される")
+    claim("LightningModule（3/3）：オプティマイザー", "`max_epochs` も `max_steps` も指定しないと、1000 エポックとして計算される")
     from pytorch_lightning.loops.utilities import _parse_loop_limits
 
     assert default("max_epochs") is None and default("max_steps") == -1
@@ -497,7 +580,7 @@ def test_without_max_epochs_it_is_1000():
 
 def test_auto_accelerator_one_device_and_defaults(monkeypatch):
     claim("Trainer", "devices=1：GPU があっても 1 台だけ使う")
-    claim("Trainer", "accelerator=\"auto\" が既定値なので、GPU があれば GPU 1 台で、なければ CPU で学習する")
+    claim("Trainer", "`accelerator=\"auto\"` が既定値なので、GPU があれば GPU 1 台で、なければ CPU で学習する")
     claim("Trainer", "プログレスバーと結果の表は既定で表示される")
     claim("特徴 4：`.cuda()` や `.to()` は不要", "`accelerator=\"auto\"`（既定値）で GPU があれば GPU へ")
     assert default("accelerator") == "auto" and default("devices") == "auto"
@@ -510,30 +593,45 @@ def test_auto_accelerator_one_device_and_defaults(monkeypatch):
     assert (type(gpu.strategy).__name__, gpu.strategy.root_device) == ("SingleDeviceStrategy", torch.device("cuda", 0))
 
 
-def test_without_tensorboard_the_default_logger_warns_and_uses_csv(quiet):
-    claim("Trainer", "実行すると、TensorBoard が入っていないので CSVLogger を使うという警告も出る。学習はそのまま進む。")
+def test_without_tensorboard_the_default_logger_warns_and_uses_csv(quiet, caplog):
+    claim("Trainer", "TensorBoard が入っていなければ `CSVLogger` を使うという警告と、litlogger を勧める Tip も出る。")
+    claim("Trainer", "学習はそのまま進む。")
+    import logging
+
     import pytorch_lightning.trainer.connectors.logger_connector.logger_connector as lc
 
     lc.warning_cache.clear()  # Lightning warns once per process
+    caplog.set_level(logging.INFO)
     with pytest.warns(UserWarning, match="`logger=True` will use `CSVLogger` as the default logger"):
         warnings.simplefilter("always")
         t = pl.Trainer(enable_progress_bar=False, enable_model_summary=False, max_steps=1, limit_val_batches=0)
+    assert "💡 Tip" in caplog.text and "litlogger" in caplog.text  # printed by every Trainer without a LitLogger
     t.fit(BoringModel())
     assert type(t.logger).__name__ == "CSVLogger" and t.global_step == 1
 
 
 def test_auto_takes_every_gpu_and_relaunches_the_script_as_ddp(monkeypatch):
-    claim("GPU の選び方：共有サーバーでは台数を指定する", "見えている GPU をすべて使う。2 台以上なら DDP で、スクリプトを GPU の数だけ起動し直す")
+    claim("GPU の選び方：共有サーバーでは台数を指定する", "見えている GPU をすべて（2 台以上なら DDP：残りの GPU の数だけスクリプトを起動）")
     claim("GPU の選び方：共有サーバーでは台数を指定する", "研究室の共有サーバーで `Trainer()` のまま動かすと、空いていない GPU まで使ってしまう")
-    claim("GPU の選び方：共有サーバーでは台数を指定する", "devices=\"auto\" はアクセラレーターが見つけたデバイスの数になる")
+    claim("GPU の選び方：共有サーバーでは台数を指定する", "`devices=\"auto\"` は、アクセラレーターが見つけたデバイスの数になる")
+    claim("GPU の選び方：共有サーバーでは台数を指定する", "GPU なら `torch` が数えた数で、`CUDA_VISIBLE_DEVICES` で隠した GPU は数えない")
     fake_gpus(monkeypatch, 4)
     t = trainer()
     assert t.num_devices == 4 and [d.index for d in t.strategy.parallel_devices] == [0, 1, 2, 3]
     assert (type(t.strategy).__name__, launcher(t)) == ("DDPStrategy", "_SubprocessScriptLauncher")
+    from pytorch_lightning.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
+
+    # the original process is rank 0; the script is started again for local ranks 1 .. n-1
+    assert "for local_rank in range(1, self.num_processes):" in inspect.getsource(_SubprocessScriptLauncher)
+    import lightning_fabric.accelerators.cuda as fabric_cuda
+
+    counted = inspect.getsource(fabric_cuda).split("def num_cuda_devices", 1)[1].split("def ", 1)[0]
+    assert "return torch.cuda.device_count()" in counted  # the GPUs CUDA shows this process
 
 
 def test_devices_one_and_a_chosen_gpu(monkeypatch):
-    claim("GPU の選び方：共有サーバーでは台数を指定する", "GPU 1 台（GPU がなければ CPU）")
+    claim("GPU の選び方：共有サーバーでは台数を指定する", "GPU 1 台（いつも 0 番、GPU がなければ CPU）")
+    claim("GPU の選び方：共有サーバーでは台数を指定する", "`devices=1` はいつも 0 番の GPU を使う")
     claim("GPU の選び方：共有サーバーでは台数を指定する", "2 番の GPU だけを使う")
     assert trainer(devices=1).strategy.root_device == torch.device("cpu")
     fake_gpus(monkeypatch, 4)
@@ -551,8 +649,8 @@ def test_in_jupyter_auto_uses_one_gpu(monkeypatch):
 
 def test_batch_is_moved_before_on_train_batch_start_and_custom_batches_are_not(quiet):
     claim("特徴 4：`.cuda()` や `.to()` は不要", "バッチも自動で転送される")
-    claim("特徴 4：`.cuda()` や `.to()` は不要", "バッチは on_train_batch_start より前に転送されている")
-    claim("特徴 4：`.cuda()` や `.to()` は不要", "自作のクラスをバッチにするときは transfer_batch_to_device を書く")
+    claim("特徴 4：`.cuda()` や `.to()` は不要", "バッチは `on_train_batch_start` より前に転送されている")
+    claim("特徴 4：`.cuda()` や `.to()` は不要", "自作のクラスをバッチにするときは `transfer_batch_to_device` を書く")
     order = []
 
     class Order(BoringModel):
@@ -588,7 +686,8 @@ def test_torch_compile_is_accepted():
 
 def test_fast_dev_run(quiet):
     claim("デモ用の小さな Trainer", "組み込みの `fast_dev_run=2` も似た動き：学習・検証・テストを 2 バッチずつ実行し、ロガーとチェックポイントを止める")
-    claim("デモ用の小さな Trainer", "fast_dev_run は渡したロガーも無効にする")
+    claim("デモ用の小さな Trainer", "`fast_dev_run` は渡したロガーも無効にする")
+    claim(REHEARSAL, "`--trainer.fast_dev_run=5` は、学習と検証を 5 バッチずつ実行するだけの Lightning のフラグ")
     from pytorch_lightning.loggers import CSVLogger
     from pytorch_lightning.loggers.logger import DummyLogger
 
@@ -599,6 +698,8 @@ def test_fast_dev_run(quiet):
     assert [type(lg) for lg in t.loggers] == [DummyLogger]
     t.fit(BoringModel())
     assert t.global_step == 2 and not list(quiet.rglob("*.ckpt")) and not list(quiet.rglob("metrics.csv"))
+    five = trainer(fast_dev_run=5)
+    assert (five.limit_train_batches, five.limit_val_batches, five.max_steps) == (5, 5, 5)
 
 
 # --------------------------------------------------------------------------------------------
@@ -606,8 +707,8 @@ def test_fast_dev_run(quiet):
 
 
 def test_test_uses_last_weights_unless_ckpt_path_best(quiet):
-    claim("`ModelCheckpoint` と `EarlyStopping`", "trainer.test(model, data) は最後の重みでテストする")
-    claim("`ModelCheckpoint` と `EarlyStopping`", "最良の重みでテストしたいときは ckpt_path=\"best\" を渡す")
+    claim("`ModelCheckpoint` と `EarlyStopping`", "`trainer.test(model, data)` は最後の重みでテストする")
+    claim("`ModelCheckpoint` と `EarlyStopping`", "最良の重みでテストしたいときは `ckpt_path=\"best\"` を渡す")
     from pytorch_lightning.callbacks import ModelCheckpoint
 
     class Scored(BoringModel):
@@ -629,7 +730,7 @@ def test_test_uses_last_weights_unless_ckpt_path_best(quiet):
 
 
 def test_early_stopping_checks_after_each_validation(quiet):
-    claim("`ModelCheckpoint` と `EarlyStopping`", "EarlyStopping は、val_acc が 0.01 以上よくならない検証が 2 回続いたら学習を止める")
+    claim("`ModelCheckpoint` と `EarlyStopping`", "`EarlyStopping` は、`val_acc` が 0.01 を超えてよくならない検証が 2 回続いたら学習を止める")
     from pytorch_lightning.callbacks import EarlyStopping
 
     class Flat(BoringModel):
@@ -641,13 +742,30 @@ def test_early_stopping_checks_after_each_validation(quiet):
     t.fit(Flat())
     assert t.global_step == 6  # validation at 2 sets the best; 4 and 6 do not improve it: stop
 
+    class ByExactlyMinDelta(BoringModel):  # 0.25 a check: exact in binary, so the change equals min_delta
+        checks = 0
+
+        def on_validation_epoch_end(self):
+            self.checks += 1
+            self.log("val_acc", 0.25 * self.checks)
+
+    stop = EarlyStopping(monitor="val_acc", mode="max", patience=1, min_delta=0.25)
+    t = tiny_fit(max_steps=100, val_check_interval=2, callbacks=[stop])
+    t.fit(ByExactlyMinDelta())
+    assert t.global_step == 4  # 0.25 then 0.5: a change of exactly min_delta is no improvement
+
 
 # --------------------------------------------------------------------------------------------
 # (b) processes: num_workers, spawn and the __main__ guard
 
 
-def test_macos_and_windows_start_workers_with_spawn():
-    claim("`num_workers` を増やすときのガード", "macOS・Windows のワーカーは spawn で起動し、スクリプトを読み込み直す")
+def test_macos_and_windows_start_workers_with_spawn_and_linux_from_3_14_with_forkserver():
+    claim("`num_workers` を増やすときのガード", "macOS・Windows・Python 3.14 以降の Linux：ワーカーがスクリプトを読み込み直す")
+    claim("`num_workers` を増やすときのガード", "macOS と Windows は spawn、Python 3.14 以降の Linux は forkserver が既定")
+    # Python 3.11 here: what 3.14 does on Linux, as torch's DataLoader states it
+    source = inspect.getsource(torch.utils.data.dataloader)
+    assert "Python 3.14+ changed the multiprocessing start method in non-Mac POSIX platforms" in source
+    assert "to 'forkserver'" in source
     code = "import sys; sys.platform = {!r}; import multiprocessing.context as c; print(c._default_context.get_start_method())"
     got = {p: subprocess.run([sys.executable, "-c", code.format(p)], capture_output=True, text=True).stdout.strip()
            for p in ("darwin", "linux")}
@@ -661,9 +779,11 @@ def test_macos_and_windows_start_workers_with_spawn():
         sys.platform = original
 
 
-def test_without_the_guard_spawn_fails_and_fork_does_not(tmp_path):
-    claim("`num_workers` を増やすときのガード", "ガードがないと spawn では RuntimeError で止まる（fork を使う Linux では起きない）")
-    claim("`num_workers` を増やすときのガード", "num_workers が 0 のままなら、このガードはなくても動く")
+def test_without_the_guard_spawn_and_forkserver_fail_and_fork_does_not(tmp_path):
+    claim("`num_workers` を増やすときのガード",
+          "ガードがないと spawn・forkserver では `RuntimeError` で止まる（Python 3.13 までの Linux は fork なので起きない）")
+    claim("`num_workers` を増やすときのガード", "`num_workers` が 0 のままなら、このガードはなくても動く")
+    claim(TRAIN_PY, "この 2 つはメインのスクリプトを読み込み直すので、ガードがないとそこでも学習が始まる")
     # DataLoader workers are processes of the default multiprocessing context (torch.multiprocessing
     # is multiprocessing), so a plain Process without the guard shows what a worker meets, without torch.
     assert torch.multiprocessing.get_context is multiprocessing.get_context
@@ -677,14 +797,15 @@ def test_without_the_guard_spawn_fails_and_fork_does_not(tmp_path):
         print("exit", worker.exitcode)
     """))
     run = lambda method: subprocess.run([sys.executable, str(script), method], capture_output=True, text=True, timeout=60)  # noqa: E731
-    spawned = run("spawn")
-    assert "RuntimeError" in spawned.stderr and "bootstrapping phase" in spawned.stderr
-    assert "exit 1" in spawned.stdout  # the worker died
+    for method in ("spawn", "forkserver"):  # both import the main script again in the new process
+        started = run(method)
+        assert "RuntimeError" in started.stderr and "bootstrapping phase" in started.stderr, method
+        assert "exit 1" in started.stdout, method  # the worker died
     assert run("fork").stdout.split() == ["worker", "exit", "0"]
 
 
 def test_few_workers_warning(quiet, monkeypatch):
-    claim("`num_workers` を増やすときのガード", "CPU のコアに余裕があるのに num_workers が少ないと、Lightning が PossibleUserWarning で増やすよう勧めてくる")
+    claim("`num_workers` を増やすときのガード", "CPU のコアに余裕があるのに `num_workers` が少ないと、Lightning が `PossibleUserWarning` で増やすよう勧めてくる")
     import pytorch_lightning.trainer.connectors.data_connector as dc
     from pytorch_lightning.utilities.warnings import PossibleUserWarning
 
@@ -700,8 +821,8 @@ def test_few_workers_warning(quiet, monkeypatch):
 
 
 def test_auto_strategy_is_ddp_in_a_script_and_fork_in_a_notebook(monkeypatch):
-    claim("付録：分散学習の `strategy` の選び方", "推奨。`\"auto\"`（既定値）でも選ばれる。スクリプトをプロセスの数だけ起動し直す")
-    claim("付録：分散学習の `strategy` の選び方", "strategy=\"auto\" は、デバイスが 2 つ以上ならスクリプトでは ddp を、ノートブックでは ddp_fork を選ぶ")
+    claim("付録：分散学習の `strategy` の選び方", "推奨、`\"auto\"`（既定値）でも選ばれる：残りのプロセスの数だけスクリプトを起動する")
+    claim("付録：分散学習の `strategy` の選び方", "`strategy=\"auto\"` は、デバイスが 2 つ以上ならスクリプトでは `ddp` を、ノートブックでは `ddp_fork` を選ぶ")
     script = trainer(accelerator="cpu", devices=2)
     assert (type(script.strategy).__name__, launcher(script)) == ("DDPStrategy", "_SubprocessScriptLauncher")
     interactive(monkeypatch)
@@ -711,7 +832,7 @@ def test_auto_strategy_is_ddp_in_a_script_and_fork_in_a_notebook(monkeypatch):
 
 def test_ddp_notebook_is_ddp_fork_and_works_in_a_notebook(monkeypatch):
     claim("付録：分散学習の `strategy` の選び方", "`\"ddp_notebook\"`（= `\"ddp_fork\"`）")
-    claim("付録：特徴 5 `DistributedSampler` は自動（2/2）", "ノートブックでもそのまま動くよう、strategy は ddp_fork にしている")
+    claim("付録：特徴 5 `DistributedSampler` は自動（2/2）", "ノートブックでもそのまま動くよう、`strategy` は `ddp_fork` にしている")
     from pytorch_lightning.strategies import StrategyRegistry
 
     assert StrategyRegistry["ddp_notebook"]["init_params"]["start_method"] == "fork"
@@ -721,7 +842,7 @@ def test_ddp_notebook_is_ddp_fork_and_works_in_a_notebook(monkeypatch):
 
 
 def test_fork_exists_on_linux_and_macos_not_on_windows(monkeypatch):
-    claim("付録：分散学習の `strategy` の選び方", "fork を使うので Linux・macOS 向けで、Windows では使えない")
+    claim("付録：分散学習の `strategy` の選び方", "fork を使うので Linux・macOS 向け（Windows では使えない）")
     ctx = multiprocessing.context._default_context
     for platform, has_fork in (("linux", True), ("darwin", True), ("win32", False)):
         monkeypatch.setattr(sys, "platform", platform)
@@ -753,7 +874,7 @@ def test_macos_auto_is_mps_with_one_device(monkeypatch):
 
 def test_cpu_ddp_uses_gloo_and_cuda_defaults_to_nccl():
     claim("付録：特徴 5 `DistributedSampler` は自動（2/2）", "CPU の 2 プロセスで分散学習（gloo）")
-    claim("付録：分散学習の `strategy` の選び方", "GPU の DDP では DDPStrategy(process_group_backend=\"gloo\") を渡す")
+    claim("付録：分散学習の `strategy` の選び方", "GPU の DDP では `DDPStrategy(process_group_backend=\"gloo\")` を渡す")
     from lightning_fabric.utilities.distributed import _get_default_process_group_backend_for_device
 
     assert trainer(accelerator="cpu", devices=2).strategy._get_process_group_backend() == "gloo"
@@ -761,17 +882,20 @@ def test_cpu_ddp_uses_gloo_and_cuda_defaults_to_nccl():
 
 
 def test_torchrun_is_detected_and_needs_the_same_command_and_rdzv_id_on_every_node(monkeypatch):
-    claim("付録：複数 GPU・複数ノードへ（3/4）：2 ノードの予行演習", "クラスターでは、この torchrun を各ノードで 1 回ずつ実行する")
-    claim("付録：複数 GPU・複数ノードへ（3/4）：2 ノードの予行演習", "全ノードのコマンドは同じ")
-    claim("付録：複数 GPU・複数ノードへ（3/4）：2 ノードの予行演習", "--rdzv-id はジョブごとに変える")
-    claim("付録：複数 GPU・複数ノードへ（3/4）：2 ノードの予行演習", "ノードの番号はホスト名の順に決まる")
-    claim("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "`--nnodes` と `--trainer.num_nodes` はどちらも 2（ずれると Lightning がエラー）")
+    claim(REHEARSAL, "クラスターでは、この torchrun を各ノードで 1 回ずつ実行する")
+    claim(CLUSTER, "全ノードのコマンドは同じ")
+    claim(CLUSTER, "`--rdzv-id` はジョブごとに変える")
+    claim(CLUSTER, "c10d のランデブーでは `--node-rank` は使われず、ノードの番号はホスト名の順に決まる")
+    claim(CLUSTER, "そのため `HEAD` のノードが 0 番とは限らない")
+    claim(CLUSTER, "ランデブー役のノード（どれか 1 台）のホスト名")
+    claim(CLUSTER, "`--nnodes` と `--trainer.num_nodes` はどちらも 2（ずれると Lightning がエラー）")
     claim("付録：分散学習の `strategy` の選び方", "`torchrun` か SLURM の `srun` で起動する")
     import torch.distributed.run as run
     from lightning_fabric.plugins.environments import TorchElasticEnvironment
 
     doc = re.sub(r"\s+", " ", run.__doc__)
     assert "Start ``torchrun`` with the same arguments on all the nodes" in doc
+    assert "node_rank is only used for static rdzv_backend. It will be ignored" in inspect.getsource(run)
     assert "``--rdzv-id``: A unique job id (shared by all nodes participating in the job)" in doc
     for key, value in dict(TORCHELASTIC_RUN_ID="mnist", RANK="0", LOCAL_RANK="0", GROUP_RANK="0", WORLD_SIZE="8",
                            LOCAL_WORLD_SIZE="4", MASTER_ADDR="head", MASTER_PORT="29500").items():
@@ -786,8 +910,9 @@ def test_torchrun_is_detected_and_needs_the_same_command_and_rdzv_id_on_every_no
 
 
 def test_slurm_tasks_and_nodes_must_match_the_trainer(monkeypatch):
-    claim("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "`--nodes=2`、`--ntasks-per-node=4`（= `devices`）")
-    claim("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "--ntasks-per-node と devices、--nodes と num_nodes が合わないと Lightning がエラーにする")
+    claim(SLURM, "`--nodes=2`、`--ntasks-per-node=4`（= `devices`）")
+    claim(SLURM, "`--ntasks-per-node` と `devices`、`--nodes` と `num_nodes` が合わないと Lightning がエラーにする")
+    claim(SLURM, "Lightning は、SLURM の環境変数からランクを読む")
     monkeypatch.setattr("shutil.which", lambda name: None)  # no srun here: skip the "srun not used" hint
     env = dict(SLURM_NTASKS="8", SLURM_NTASKS_PER_NODE="4", SLURM_NNODES="2", SLURM_JOB_NAME="train",
                SLURM_NODELIST="node[1-2]", SLURM_JOB_ID="1", SLURM_PROCID="0", SLURM_LOCALID="0", SLURM_NODEID="0")
@@ -798,6 +923,11 @@ def test_slurm_tasks_and_nodes_must_match_the_trainer(monkeypatch):
     t = trainer(accelerator="cpu", devices=4, num_nodes=2, strategy="ddp")
     env = t.strategy.cluster_environment
     assert type(env).__name__ == "SLURMEnvironment" and t.world_size == 8
+    monkeypatch.setenv("SLURM_PROCID", "5")
+    monkeypatch.setenv("SLURM_NODEID", "1")
+    assert (env.global_rank(), env.node_rank()) == (5, 1)
+    monkeypatch.setenv("SLURM_PROCID", "0")
+    monkeypatch.setenv("SLURM_NODEID", "0")
     assert "validate_settings" in inspect.getsource(_SubprocessScriptLauncher.launch)  # checked at launch
     env.validate_settings(num_devices=4, num_nodes=2)
     with pytest.raises(ValueError, match="ntasks-per-node=4"):
@@ -809,17 +939,41 @@ def test_slurm_tasks_and_nodes_must_match_the_trainer(monkeypatch):
         trainer(accelerator="cpu", devices=4, num_nodes=2, strategy="ddp")
 
 
-def test_metrics_are_per_process_unless_sync_dist():
-    claim("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "検証・テストの `self.log` には `sync_dist=True`：ないと記録はランク 0 の担当分だけの値")
-    claim("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "sync_dist=True は、エポックの終わりに全プロセスの値を平均してから記録する")
-    assert inspect.signature(pl.LightningModule.log).parameters["sync_dist"].default is False
-    from pytorch_lightning.trainer.connectors.logger_connector import result
+class PerRank(BoringModel):
+    """Logs its own rank in validation: rank 0 logs 0.0, rank 1 logs 1.0."""
 
-    assert "sync_dist=True" in inspect.getsource(result)  # the warning Lightning gives under DDP
+    def __init__(self, sync_dist: bool):
+        super().__init__()
+        self.sync_dist = sync_dist
+
+    def validation_step(self, batch, batch_idx):
+        self.log("rank", float(self.global_rank), sync_dist=self.sync_dist)
+
+
+def test_metrics_are_per_process_unless_sync_dist(quiet):
+    claim(SLURM, "検証・テストの `self.log` には `sync_dist=True`：ないと記録はランク 0 の担当分だけの値")
+    claim(SLURM, "`sync_dist=True` は、エポックの終わりに全プロセスの値を平均してから記録する")
+    claim("LightningModule（2/3）：学習・検証・テスト", "# sync_dist=True：複数プロセスのとき全体の値にする（付録）")
+    assert inspect.signature(pl.LightningModule.log).parameters["sync_dist"].default is False
+    logged = {}
+    for sync_dist in (False, True):  # two CPU processes, as the deck's 特徴 5 run
+        t = tiny_fit(devices=2, strategy="ddp_fork", max_steps=1, val_check_interval=1, limit_val_batches=1)
+        t.fit(PerRank(sync_dist))
+        logged[sync_dist] = t.callback_metrics["rank"].item()
+    assert logged == {False: 0.0, True: 0.5}
+
+
+def test_sync_dist_does_nothing_in_one_process(quiet):
+    claim("LightningModule（2/3）：学習・検証・テスト", "`sync_dist=True` は、1 プロセスでは何もしない")
+    claim(SLURM, "1 プロセスのときは何もしないので、常に付けておいてよい")
+    t = tiny_fit(max_steps=1, val_check_interval=1, limit_val_batches=1)
+    t.fit(PerRank(sync_dist=True))
+    assert t.callback_metrics["rank"].item() == 0.0
+    assert t.strategy.reduce(torch.tensor(3.0)) == 3.0  # one device: the value as it is
 
 
 def test_each_process_loads_its_own_full_batch():
-    claim("付録：複数 GPU・複数ノードへ（4/4）：クラスターでは", "実効バッチサイズは 128 × 8 プロセス = 1,024")
+    claim(SLURM, "実効バッチサイズは 128 × 8 プロセス = 1,024")
     t = trainer(accelerator="cpu", devices=2, strategy="ddp")
     from pytorch_lightning.trainer.states import RunningStage
 
@@ -830,7 +984,7 @@ def test_each_process_loads_its_own_full_batch():
 
 
 def test_log_every_n_steps_and_default_logger(monkeypatch, quiet):
-    claim("付録：`self.log()` の値は本当に記録される", "log_every_n_steps（既定は 50）")
+    claim("付録：`self.log()` の値は本当に記録される", "`log_every_n_steps`（既定は 50）")
     claim("付録：`self.log()` の値は本当に記録される", "TensorBoard を入れていれば、既定のロガーは TensorBoard になる")
     claim("付録：`self.log()` の値は本当に記録される", "tensorboard --logdir lightning_logs")
     import pytorch_lightning.trainer.connectors.logger_connector.logger_connector as lc
@@ -851,10 +1005,41 @@ def test_log_every_n_steps_and_default_logger(monkeypatch, quiet):
     assert Path(logger.root_dir) == quiet / "lightning_logs"  # where `tensorboard --logdir lightning_logs` looks
 
 
+def test_lightning_cli_makes_flags_from_the_signatures(quiet, capsys):
+    claim(TRAIN_PY, "`LightningCLI`：`Trainer`・`LitModule`・`LitDataModule` の引数が、そのままフラグになる")
+    claim(TRAIN_PY, "`LightningCLI` は、各クラスの `__init__` の引数と型ヒントからフラグを作る")
+    claim(TRAIN_PY, "`fit`・`validate`・`test`・`predict` がサブコマンドになる")
+    claim(TRAIN_PY, "一覧は `python train.py fit --help`、今の設定を YAML で見るなら `--print_config`")
+    from pytorch_lightning.cli import LightningCLI
+
+    class Model(BoringModel):
+        def __init__(self, lr: float = 1e-2):
+            super().__init__()
+            self.lr = lr
+
+    class Data(pl.LightningDataModule):
+        def __init__(self, batch_size: int = 128):
+            super().__init__()
+            self.batch_size = batch_size
+
+    assert list(LightningCLI.subcommands()) == ["fit", "validate", "test", "predict"]
+    cli = LightningCLI(Model, Data, run=False, trainer_defaults={"logger": False, "enable_progress_bar": False},
+                       args=["--trainer.max_epochs=10", "--model.lr=0.02", "--data.batch_size=256"])
+    assert (cli.trainer.max_epochs, cli.model.lr, cli.datamodule.batch_size) == (10, 0.02, 256)
+    with pytest.raises(SystemExit):
+        LightningCLI(Model, Data, args=["fit", "--help"])
+    shown = capsys.readouterr().out
+    assert "--model.lr LR" in shown and "--data.batch_size BATCH_SIZE" in shown and "--trainer.max_epochs" in shown
+    with pytest.raises(SystemExit):
+        LightningCLI(Model, Data, args=["fit", "--model.lr=0.02", "--print_config"])
+    assert "lr: 0.02" in capsys.readouterr().out  # YAML
+
+
 # --------------------------------------------------------------------------------------------
 
 
 def test_the_ledger_table_counts_what_is_here():
+
     source = Path(__file__).read_text(encoding="utf-8")
     tests = source.split("# (b) checked here", 1)[1]
     b = len(re.findall(r"^\s+claim\(", tests, re.M))
