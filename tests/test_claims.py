@@ -356,7 +356,7 @@ def test_mnist_sizes():
 
 def test_prepare_data_runs_on_local_rank_zero_of_each_node_at_every_fit_and_test(monkeypatch, quiet):
     claim("LightningDataModule（2/3）", "ダウンロードだけ：fit・test のたびに、各ノードのローカルランク 0 でだけ呼ばれる")
-    claim("LightningDataModule（2/3）", "prepare_data で self に状態を持たせてはいけない。他のプロセスへは伝わらない。")
+    claim("LightningDataModule（2/3）", "`prepare_data` の中で `self` に状態を持たせない。他のプロセスへは伝わらない。")
     calls = []
 
     class DM(pl.LightningDataModule):

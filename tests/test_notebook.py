@@ -19,7 +19,7 @@ def test_notebook_is_self_contained_and_has_no_outputs():
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert code[0].startswith("%pip install")
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
-    assert not any(re.search(r"^from (litmodule|litdatamodule|quick|recorder|sampler_report) import", c, re.M) for c in code)
+    assert not any(re.search(r"^from (litmodule|litdatamodule|quick|recorder|rank_report) import", c, re.M) for c in code)
     assert any("class LitModule(pl.LightningModule)" in c for c in code)
 
 
