@@ -17,6 +17,8 @@ PDF        := $(DECKS:slides/%.md=build/%.pdf)
 PPTX       := $(DECKS:slides/%.md=build/%.pptx)
 FONT_THEME := build/themes/lightning-fonts.css
 THEME_DEPS := $(wildcard slides/themes/*.css) $(FONT_THEME) marp.config.mjs node_modules/.installed
+# Figures the slides embed (marp.config.mjs): a remade figure rebuilds the slides.
+FIGURE_FILES := $(wildcard slides/figures/*.png slides/figures/*.svg)
 
 MNIST_RAW   := data/MNIST/raw
 MNIST_FILES := $(addprefix $(MNIST_RAW)/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
@@ -30,11 +32,11 @@ html: $(HTML)
 pdf: $(PDF)
 pptx: $(PPTX)
 
-build/%.html: slides/%.md $(THEME_DEPS) | $(VENV)/.installed
+build/%.html: slides/%.md $(THEME_DEPS) $(FIGURE_FILES) | $(VENV)/.installed
 	$(PY) -m tools.marp_build $< -o $@
-build/%.pdf: slides/%.md $(THEME_DEPS) | $(VENV)/.installed
+build/%.pdf: slides/%.md $(THEME_DEPS) $(FIGURE_FILES) | $(VENV)/.installed
 	$(PY) -m tools.marp_build $< --pdf -o $@
-build/%.pptx: slides/%.md $(THEME_DEPS) | $(VENV)/.installed
+build/%.pptx: slides/%.md $(THEME_DEPS) $(FIGURE_FILES) | $(VENV)/.installed
 	$(PY) -m tools.marp_build $< --pptx -o $@
 
 # Noto Sans JP + Noto Sans Mono, cut to the deck's characters and embedded as data: URIs.

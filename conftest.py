@@ -86,6 +86,13 @@ def _capture_figures() -> None:
     Figure.savefig = savefig
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # A deck block hands a torch tensor to imshow; numpy 2 asks torch's __array__ for a copy= it
+    # lacks and falls back. Readers never see it (a DeprecationWarning inside matplotlib).
+    config.addinivalue_line("filterwarnings",
+                            "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+
 def _block(item: TestBlock) -> deck.Block | None:
     return next((b for b in deck.load(Path(item.path)).blocks if b.line == item.obj.lineno), None)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+from bench import chart
 from deck.paths import BENCH_RESULTS
 
 ARMS = {"plain": "PyTorch だけ", "lightning": "Lightning（既定）", "bare": "既定の 5 機能を無効化"}
@@ -76,6 +77,21 @@ def render(results: dict) -> str:
             "どれも計算の重さと関係なく、1 ステップごとにかかる時間。",
             "そのため 1 ステップが重いほど、割合は小さい。",
         ]),
+        "-->",
+        "",
+        "---",
+        "",
+        "# 性能：組ごとの時間の比",
+        "",
+        f"点は 1 組ごとの比（同じ組の「{ARMS['plain']}」で割った値）、縦棒は表の比",
+        "",
+        f"![{chart.alt(results)}](figures/{chart.NAME})",
+        "",
+        f"- {verdicts}",
+        "",
+        "<!--",
+        "1 より右の点は PyTorch だけより遅かった組、左の点は速かった組。"
+        "同じ組の 3 つは続けて実行したので、その間のマシンの混み具合は近い。",
         "-->",
     ]) + "\n"
 

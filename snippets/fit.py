@@ -14,6 +14,20 @@ trainer.fit(model, data)
 result = trainer.test(model, data, verbose=False)
 assert result[0]["test_acc"] >= 0.98  # テスト用の 1 万枚で 98% 以上
 
+import csv
+
+import matplotlib.pyplot as plt
+
+with open(f"{trainer.logger.log_dir}/metrics.csv") as f:
+    rows = list(csv.DictReader(f))
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), sharex=True)
+for ax, key in zip(axes, ["train_loss", "val_acc"]):
+    logged = [r for r in rows if r[key]]  # key の値がある行だけ
+    values = [float(r[key]) for r in logged]
+    ax.plot([int(r["step"]) for r in logged], values, marker="o")
+    ax.set(title=f"{key}（最後 {values[-1]:.3f}）", xlabel="ステップ")
+fig.savefig("learning_curve.svg")
+
 import os
 import torch
 
@@ -28,3 +42,17 @@ with torch.no_grad():  # 勾配の計算も自分で止める
 print("予測:", pred[:10].tolist())
 print("正解:", y[:10].tolist())
 print(f"128 枚中 {(pred == y).sum()} 枚正解")
+
+import matplotlib.pyplot as plt
+
+wrong = pred != y
+order = torch.argsort(wrong.int(), descending=True, stable=True)  # 間違いが先頭
+fig, axes = plt.subplots(1, 10, figsize=(10, 1.4))
+for ax, i in zip(axes, order):
+    ax.imshow(x[i, 0], cmap="gray_r")
+    ax.set_axis_off()
+    if wrong[i]:
+        ax.set_title(f"{pred[i]}≠{y[i]}", color="#D55E00", fontweight="bold")
+    else:
+        ax.set_title(f"{pred[i]}")
+fig.savefig("predictions.png")

@@ -66,3 +66,52 @@ def test_every_image_on_the_slides_has_japanese_alt_text():
         for slide in deck.load(path).slides:
             for image in slide.images:
                 assert any("\u3040" <= c <= "\u9fff" for c in image.alt), f"{path}:{image.line}: alt text in Japanese"
+
+
+def test_every_figure_on_the_slides_is_committed_with_a_current_record():
+    assert figures.stale() == [], "run `make figures` (deck blocks) or `make generate` (the 性能 chart)"
+
+
+def test_the_parity_chart_is_remade_from_the_kept_results_and_a_change_is_named(tmp_path: Path):
+    from tests.test_generate import copy_project, run_generate
+
+    root = copy_project(tmp_path)
+    results = root / "bench" / "results.json"
+    data = json.loads(results.read_text())
+    data["parity"]["arms"]["lightning"]["runs"][0] *= 0.5  # one round far faster than the plain loop
+    results.write_text(json.dumps(data))
+
+    checked = run_generate(root, "check")
+    assert checked.returncode == 1
+    assert "--- slides/figures/parity.svg" in checked.stderr and "--- slides/figures/parity.json" in checked.stderr
+    assert checked.stderr.rstrip().endswith("Fix with: make generate")
+    assert run_generate(root, "write").returncode == 0
+    record = json.loads((root / "slides" / "figures" / "parity.json").read_text(encoding="utf-8"))
+    lightning = record["plotted"]["axes"][0]["lines"][1]  # [0] is the line at 1
+    assert lightning["x"][0] == data["parity"]["arms"]["lightning"]["runs"][0] / data["parity"]["arms"]["plain"]["runs"][0]
+    assert record["made_by"] == "bench/chart.py" and record["from"] == "bench/results.json"
+    assert record["plotted"]["smallest_text_pt"] >= figures.BODY_PX * 72 / figures.DPI
+    assert run_generate(root, "check").returncode == 0
+
+
+def test_the_parity_chart_is_the_same_bytes_every_time():
+    from bench import chart
+    from deck.paths import BENCH_RESULTS
+
+    results = json.loads(BENCH_RESULTS.read_text(encoding="utf-8"))
+    first, second = chart.files(results), chart.files(results)
+    assert first == second
+    svg = first[figures.folder(deck.load(DECKS[0])) / chart.NAME]
+    assert "<dc:date>" not in svg and "<text" not in svg  # no date; glyphs as paths, no font needed
+
+
+def test_a_generated_figure_made_with_other_versions_is_named_with_its_fix(tmp_path: Path):
+    path = tmp_path / "deck.md"
+    path.write_text("---\nmarp: true\n---\n\n# 性能\n\n![性能の図](figures/chart.svg)\n", encoding="utf-8")
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "chart.svg").write_text("<svg/>")
+    record = {"figure": "chart.svg", "made_by": "bench/chart.py", "versions": {**figures.versions(), "matplotlib": "0.1"}}
+    (tmp_path / "figures" / "chart.json").write_text(json.dumps(record))
+    stale = figures.stale([path])
+    assert len(stale) == 1 and stale[0].startswith(f"figure figures/chart.svg on {path} (slide 1「性能」): made with")
+    assert stale[0].endswith("run `make generate`")

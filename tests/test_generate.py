@@ -29,6 +29,11 @@ def copy_project(tmp_path: Path) -> Path:
             shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, tmp_path / name)
+    # The 性能 chart is drawn in the deck's font: @fontsource from node_modules, and the TTFs made
+    # from it (build/fonts, remade when missing or when the deck has new characters).
+    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
+    if (ROOT / "build" / "fonts").is_dir():
+        shutil.copytree(ROOT / "build" / "fonts", tmp_path / "build" / "fonts")
     return tmp_path
 
 

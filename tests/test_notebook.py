@@ -23,6 +23,13 @@ def test_notebook_is_self_contained_and_has_no_outputs():
     assert any("class LitModule(pl.LightningModule)" in c for c in code)
 
 
+def test_the_notebooks_images_are_linked_from_where_it_lies():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    links = [link for c in nb.cells if c.cell_type == "markdown" for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", c.source)]
+    assert links and all(link.startswith("slides/figures/") for link in links), links
+    assert all((NOTEBOOK.parent / link).is_file() for link in links), links
+
+
 @pytest.mark.slow
 def test_notebook_runs_in_a_kernel_and_reaches_the_accuracy_bar(tmp_path: Path, proven):
     nb = nbformat.read(NOTEBOOK, as_version=4)

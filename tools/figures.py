@@ -12,6 +12,11 @@ of a block is captured with *what it plotted* (lines, images, texts: `plotted`).
 - `stale()` (part of ``make check``) names every figure whose code or versions changed since it
   was made, with its slide and the command that remakes it.
 
+A figure drawn from kept data rather than by a deck block (the 性能 slide's chart from
+bench/results.json, bench/chart.py) is a generated file instead: `generated_figure` gives its SVG,
+the same bytes on every run, and its record, and ``make generate`` / ``make check``
+(tools/generate.py) write and compare both; `stale()` names it when the versions changed.
+
 Figures are drawn in the deck's style (`STYLE`): Noto Sans JP (the deck's font, converted to TTF
 for matplotlib), text at least the slide's body size, a colour-blind-safe palette (Okabe–Ito).
 """
@@ -31,6 +36,7 @@ from tools.generated import write_atomically
 
 FOLDER = "figures"  # beside the deck: slides/figures/, linked as figures/NAME from the slides
 FIX = "make figures"
+GENERATE = "make generate"  # remakes the figures drawn from kept data (generated_figure)
 VERSIONS = ["torch", "torchvision", "pytorch-lightning", "matplotlib"]
 # Relative tolerance of plotted numbers between the record and a fresh run (float noise of
 # CPU kernels across machines; the deck's runs are seeded).
@@ -47,7 +53,11 @@ STYLE = {
     "axes.prop_cycle": f"cycler('color', {OKABE_ITO})",
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "lines.linewidth": 2.5,  # lines and markers to go with text of this size
+    "lines.markersize": 9,
     "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.03,  # the slide has its own margins
+    "figure.constrained_layout.use": True,  # titles and labels of neighbouring axes never collide
 }
 
 
@@ -92,16 +102,22 @@ def named(font_bytes: bytes, weight: int) -> bytes:
     return out.getvalue()
 
 
-def use_deck_style() -> None:
-    """matplotlib draws in the deck's font, sizes and palette (the harness calls this once)."""
+def deck_style() -> dict:
+    """The deck's font (registered with matplotlib), sizes and palette, as rcParams."""
     import matplotlib
     from matplotlib import font_manager
 
-    matplotlib.use("Agg")
     for path in font_files():
         font_manager.fontManager.addfont(str(path))
-    matplotlib.rcParams.update({k: (matplotlib.rcsetup.cycler(color=OKABE_ITO) if k == "axes.prop_cycle" else v)
-                                for k, v in STYLE.items()})
+    return {k: (matplotlib.rcsetup.cycler(color=OKABE_ITO) if k == "axes.prop_cycle" else v) for k, v in STYLE.items()}
+
+
+def use_deck_style() -> None:
+    """matplotlib draws in the deck's font, sizes and palette (the harness calls this once)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams.update(deck_style())
 
 
 def plotted(fig) -> dict:
@@ -141,8 +157,8 @@ def differences(recorded, fresh, where: str = "") -> list[str]:
 
 
 def code_hash(block: deck.Block) -> str:
-    """The code that made a figure: its block and every block before it in the deck."""
-    h = hashlib.sha256()
+    """The code that made a figure: its block and every block before it in the deck, and the style."""
+    h = hashlib.sha256(json.dumps(STYLE, sort_keys=True).encode())
     for earlier in block.deck.blocks:
         h.update(json.dumps([earlier.info, earlier.code]).encode())
         if earlier is block:
@@ -183,6 +199,24 @@ def compare(name: str, block: deck.Block, data: dict) -> list[str]:
             f"(tolerance {TOLERANCE:g}): remake it with `{FIX}`", *found[:10]] if found else []
 
 
+def generated_figure(model: deck.Deck, fig, name: str, made_by: Path, source: Path) -> dict[Path, str]:
+    """A figure drawn from kept data by a generator (not by a deck block), as the files
+    `tools/generate.py` writes and checks: the SVG, byte for byte the same on every run (no date,
+    fixed ids), and its record (what made it, from what, the versions, what it plots)."""
+    import io
+
+    import matplotlib
+
+    out = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": name}):
+        fig.savefig(out, format="svg", metadata={"Date": None})
+    record = {"figure": name, "made_by": shown(made_by), "from": shown(source),
+              "code": hashlib.sha256(made_by.read_bytes()).hexdigest(), "versions": versions(),
+              "plotted": plotted(fig)}
+    return {folder(model) / name: out.getvalue(),
+            record_path(model, name): json.dumps(record, ensure_ascii=False, indent=1) + "\n"}
+
+
 def stale(decks: list[Path] = DECKS) -> list[str]:
     """Every figure a slide shows whose file, record, code or versions do not match: one line each."""
     problems = []
@@ -201,6 +235,11 @@ def stale(decks: list[Path] = DECKS) -> list[str]:
                     problems.append(f"figure {link} on {where} is missing or has no record: run `{FIX}`")
                     continue
                 made = json.loads(record.read_text(encoding="utf-8"))
+                if "made_by" in made:  # drawn by a generator from kept data: `make check` diffs it too
+                    if made["versions"] != versions():
+                        problems.append(f"figure {link} on {where}: made with {made['versions']}, installed "
+                                        f"{versions()}: run `{GENERATE}`")
+                    continue
                 block = blocks.get(made["block"])
                 if block is None or made["code"] != code_hash(block):
                     problems.append(f"figure {link} on {where}: the code that made it changed: run `{FIX}`")

@@ -24,6 +24,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import deck
+from deck.paths import NOTEBOOK
 
 
 def shell_cell(code: str) -> str:
@@ -54,6 +55,8 @@ def cell_id(kind: str, name: str, seen: dict[str, int]) -> str:
     return base if seen[base] == 1 else f"{base}-{seen[base]}"
 
 
+# An image link relative to the deck (figures/x.svg), which the notebook, one folder up, must prefix.
+RELATIVE_IMAGE = re.compile(r"(!\[[^\]]*\]\()(?![a-z][a-z0-9+.-]*:|/|#)", re.I)
 MAIN_GUARD = re.compile(r"^if __name__ == [\"']__main__[\"']:", re.M)
 
 
@@ -70,10 +73,12 @@ def build(path: Path) -> nbformat.NotebookNode:
         after_slide.setdefault(block.pieces[-1].slide.number, []).append(block)
 
     seen: dict[str, int] = {}
+    folder = path.resolve().parent.relative_to(NOTEBOOK.parent).as_posix()  # the deck's, seen from the notebook
     install = next((b for b in model.blocks if b.info in ("sh", "bash") and "pip install" in b.code), None)
     cells = [new_code_cell(shell_cell(install.code), id=cell_id("code", install.name, seen))] if install else []
     for slide in model.slides:
         if text := slide.prose.strip():
+            text = RELATIVE_IMAGE.sub(rf"\g<1>{folder}/", text)
             cells.append(new_markdown_cell(text, id=cell_id("md", slide.title or text, seen)))
         for block in after_slide.get(slide.number, []):
             if block is install:
