@@ -80,7 +80,8 @@ def _capture_figures() -> None:
 
     def savefig(self, fname, *args, **kwargs):
         original(self, fname, *args, **kwargs)
-        _saved.append((Path(fname).resolve(), figures.plotted(self)))
+        if isinstance(fname, (str, os.PathLike)):  # a file a block made; not a buffer (bench/chart.py)
+            _saved.append((Path(fname).resolve(), figures.plotted(self)))
 
     savefig.captured = True
     Figure.savefig = savefig
@@ -107,6 +108,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     fresh = run_cache.fresh() or config.getoption("update_outputs") or config.getoption("update_figures")
     cache = config.stash.setdefault(_CACHE, run_cache.RunCache.load())
     for item in blocks:
+        # One worker runs the deck in order (`make test` runs pytest -n 2 --dist loadgroup).
+        item.add_marker(pytest.mark.xdist_group("deck"))
         try:
             block = _block(item)
         except deck.DeckError as e:

@@ -115,3 +115,10 @@ def test_a_generated_figure_made_with_other_versions_is_named_with_its_fix(tmp_p
     stale = figures.stale([path])
     assert len(stale) == 1 and stale[0].startswith(f"figure figures/chart.svg on {path} (slide 1「性能」): made with")
     assert stale[0].endswith("run `make generate`")
+
+
+def test_a_figure_saved_to_a_buffer_while_the_deck_runs_is_not_a_deck_figure(run_deck):
+    """The harness watches savefig for the deck's figures; a buffer (the parity chart) passes through."""
+    done = run_deck(FIGURE_DECK.replace('fig.savefig("curve.svg")', 'fig.savefig("curve.svg")\nimport io\nfig.savefig(io.StringIO(), format="svg")'),
+                    "--update-figures")
+    assert done.returncode == 0, done.stdout

@@ -90,4 +90,5 @@ class RunCache:
     def save(self) -> None:
         if self.changed:
             CACHE.mkdir(exist_ok=True)
-            write_atomically(CACHE_FILE, json.dumps(self.entries, indent=1, sort_keys=True) + "\n")
+            entries = {**RunCache.load().entries, **self.entries}  # parallel workers each add their own
+            write_atomically(CACHE_FILE, json.dumps(entries, indent=1, sort_keys=True) + "\n")
