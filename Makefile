@@ -76,9 +76,10 @@ test: $(VENV)/.installed $(MNIST_FILES) check lint slides
 
 # Generated files (snippets/, the notebook, generated regions of the deck): `generate` writes
 # them, `check` fails with a diff and the fix. See tools/generate.py.
-generate: $(VENV)/.installed
+# (node_modules: the figures are drawn in the deck's font, from @fontsource.)
+generate: $(VENV)/.installed node_modules/.installed
 	$(PY) -m tools.generate write
-check: $(VENV)/.installed
+check: $(VENV)/.installed node_modules/.installed
 	$(PY) -m tools.generate check
 
 # The matrix (not part of `make test`; .ci/run runs both): the deck under `lightning.pytorch` with
@@ -91,13 +92,13 @@ test-floor: $(VENV)/.installed $(MNIST_FILES)
 
 # Snapshot workflow: run every deck block, rewrite the expected outputs that differ (the diff is
 # printed; review it), then regenerate what is made from the deck.
-outputs: $(VENV)/.installed $(MNIST_FILES)
+outputs: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
 	-$(PY) -m pytest slides --update-outputs -q
 	$(PY) -m tools.generate write
 
 # Figures: run every deck block and keep each figure a block saves, with what it plots
 # (slides/figures/NAME.json); `make check` names a figure whose code or versions changed.
-figures: $(VENV)/.installed $(MNIST_FILES)
+figures: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
 	$(PY) -m pytest slides --update-figures -q
 	$(PY) -m tools.generate write
 
@@ -144,7 +145,7 @@ data: $(VENV)/.installed
 # 性能 slide (the deck's `<!-- generated: performance -->` region, rendered by bench/slide.py).
 bench: $(VENV)/.installed $(MNIST_FILES)
 	$(PY) -m bench
-bench-slide: $(VENV)/.installed
+bench-slide: $(VENV)/.installed node_modules/.installed
 	test -f build/bench/results.json || { echo "error: no build/bench/results.json: run make bench first" >&2; exit 1; }
 	cp build/bench/results.json bench/results.json
 	$(PY) -m tools.generate write
