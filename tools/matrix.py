@@ -37,7 +37,7 @@ import sysconfig
 import tomllib
 from pathlib import Path
 
-from deck.paths import CACHE, DATA, DECKS, ROOT, shown
+from deck.paths import CACHE, DATA, DECKS, ROOT, SLIDES, shown
 from tools import snippets
 
 MATRIX = CACHE / "matrix"
@@ -97,6 +97,11 @@ def make_venv(variant: Path, *requirements: str, hide: tuple[str, ...] = ()) -> 
     run([python, "-m", "pip", "check", "--disable-pip-version-check"])
     for name in hide:
         shutil.rmtree(site / name)
+    # torch comes through the .pth, its console scripts do not: the deck's `torchrun` must start
+    # this venv's Python, not .venv's (which has no `lightning`).
+    torchrun = venv / "bin" / "torchrun"
+    torchrun.write_text(f"#!{python}\nimport sys\nfrom torch.distributed.run import main\nsys.exit(main())\n")
+    torchrun.chmod(0o755)
     stamp.write_text(requirement)
     return python
 
@@ -112,7 +117,9 @@ def scratch_project(variant: Path, rewrite) -> Path:
             shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, project / name)
-    (project / "slides").mkdir()
+    # The figures' records (a figure block's numbers are compared with them) and the fonts they are drawn in.
+    shutil.copytree(SLIDES / "figures", project / "slides" / "figures")
+    (project / "node_modules").symlink_to((ROOT / "node_modules").resolve(), target_is_directory=True)
     decks = []
     for path in DECKS:
         decks.append(project / "slides" / path.name)
