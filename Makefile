@@ -70,9 +70,10 @@ node_modules/.installed: package.json package-lock.json | $(VENV)/bin/npm
 # ---- Python side, data, tests ---------------------------------------------------------------
 # The author's loop: `make test` checks (deck blocks unchanged since a green run come from the
 # cache, reported as "cached"); `make test FRESH=1` (and CI) runs every block.
-# Two workers (pytest-xdist): the deck's blocks, in order, on one; the tooling tests beside them.
+# Two workers (pytest-xdist): the deck's blocks, in order, on one; the tooling tests beside them
+# (the grouping: pytest_xdist_make_scheduler in conftest.py).
 test: $(VENV)/.installed $(MNIST_FILES) check lint slides
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2
 
 # Generated files (snippets/, the notebook, generated regions of the deck): `generate` writes
 # them, `check` fails with a diff and the fix. See tools/generate.py.

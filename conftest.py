@@ -56,6 +56,21 @@ def _exec_as_script(code: str, namespace: dict) -> None:
 pytest_codeblocks.plugin.exec = _exec_as_script  # the plugin's only call to exec
 
 
+# `make test` runs two pytest-xdist workers. The deck's blocks run in order on one of them, with the
+# rehearsal tests (both make the network namespaces of two_nodes.sh); every other test is a unit of its own.
+ONE_UNIT = ("slides/", "tests/test_cluster_rehearsal.py")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class DeckInOrder(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "deck" if nodeid.startswith(ONE_UNIT) else nodeid
+
+    return DeckInOrder(config, log)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-outputs", action="store_true",
                      help="rewrite every expected output in the deck that differs from the real one (make outputs)")
@@ -108,8 +123,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     fresh = run_cache.fresh() or config.getoption("update_outputs") or config.getoption("update_figures")
     cache = config.stash.setdefault(_CACHE, run_cache.RunCache.load())
     for item in blocks:
-        # One worker runs the deck in order (`make test` runs pytest -n 2 --dist loadgroup).
-        item.add_marker(pytest.mark.xdist_group("deck"))
         try:
             block = _block(item)
         except deck.DeckError as e:

@@ -21,9 +21,6 @@ import pytest
 import deck
 from deck.paths import DATA, DECKS, ROOT
 
-# With the deck's blocks (conftest.py), never beside them: both make the network namespaces node0/node1.
-pytestmark = pytest.mark.xdist_group("deck")
-
 HELPER = ROOT / "tools" / "rehearsal" / "two_nodes.sh"
 
 
