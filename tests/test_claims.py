@@ -160,7 +160,7 @@ DOCS = [
      "https://anaconda.org/conda-forge/pytorch-lightning"),
     ("Trainer", "`seed_everything` だけでは、GPU の計算まで完全には再現されない",
      "https://lightning.ai/docs/pytorch/stable/common/trainer.html#deterministic"),
-    ("特徴 2：抽象化ではなく整理（3/3）", "GPU で完全に一致させるには、決定的なアルゴリズムの指定も必要",
+    ("特徴 2：抽象化ではなく整理（3/3）", "GPU どうしで完全に一致させるには、決定的なアルゴリズムの指定も必要",
      "https://pytorch.org/docs/stable/notes/randomness.html"),
     ("特徴 4：`.cuda()` や `.to()` は不要", "どちらも cuda:0 になる", "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_basic.html"),
     ("GPU の選び方：共有サーバーでは台数を指定する", "このプロセスに見える GPU を 2 番だけにする",
