@@ -16,6 +16,7 @@ from pytest_codeblocks.main import extract_from_file
 import deck
 from deck.paths import DECKS, ROOT
 from tools import generate
+from tools.generated import copy_project_files
 
 # What a copy of the project needs to generate its files.
 GENERATION_INPUTS = ["deck", "tools", "slides", "snippets", "bench", "pyproject.toml", "conftest.py",
@@ -23,12 +24,7 @@ GENERATION_INPUTS = ["deck", "tools", "slides", "snippets", "bench", "pyproject.
 
 
 def copy_project(tmp_path: Path) -> Path:
-    for name in GENERATION_INPUTS:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, tmp_path / name)
+    copy_project_files(GENERATION_INPUTS, ROOT, tmp_path)
     # The 性能 chart is drawn in the deck's font: @fontsource from node_modules, and the TTFs made
     # from it (build/fonts, remade when missing or when the deck has new characters).
     (tmp_path / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)

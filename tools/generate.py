@@ -51,9 +51,9 @@ def _parity_chart() -> dict[Path, str]:
     return chart.files(json.loads(BENCH_RESULTS.read_text(encoding="utf-8")))
 
 
-# Region name -> (renderer, the data it is made from, for messages).
-REGIONS: dict[str, tuple[Callable[[], str], Path]] = {
-    "performance": (_performance, BENCH_RESULTS),
+# Region name -> its renderer.
+REGIONS: dict[str, Callable[[], str]] = {
+    "performance": _performance,
 }
 
 
@@ -80,7 +80,7 @@ def with_regions(path: Path) -> str:
     if start is not None:
         raise deck.DeckError(f"{model.where(start[0].line)}: generated region is never closed with <!-- /generated -->")
     for first, end, name in reversed(replacements):
-        body = REGIONS[name][0]().strip("\n")
+        body = REGIONS[name]().strip("\n")
         lines[first - 1:end - 1] = [f"\n{body}\n\n"]
     return "".join(lines)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -29,3 +30,13 @@ def unified_diff(actual: str, expected: str, name: str, source: str = "the deck"
     lines = difflib.unified_diff(actual.splitlines(keepends=True), expected.splitlines(keepends=True),
                                  fromfile=name, tofile=f"{name} (from {source})")
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def copy_project_files(names: list[str], root: Path, into: Path) -> None:
+    """Copy files and folders of the project (no __pycache__) into a scratch folder, mtimes kept."""
+    for name in names:
+        source = root / name
+        if source.is_dir():
+            shutil.copytree(source, into / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, into / name)

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from deck.paths import CACHE, DATA, DECKS, ROOT, SLIDES, shown
 from tools import snippets
+from tools.generated import copy_project_files
 
 MATRIX = CACHE / "matrix"
 LIGHTNING_ENTRIES = re.compile(r"^(pytorch_lightning|lightning_fabric|lightning)([-.].*)?$")
@@ -111,12 +112,7 @@ def scratch_project(variant: Path, rewrite) -> Path:
     project = variant / "project"
     shutil.rmtree(project, ignore_errors=True)
     project.mkdir(parents=True)
-    for name in HARNESS:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, project / name)
+    copy_project_files(HARNESS, ROOT, project)
     # The figures' records (a figure block's numbers are compared with them) and the fonts they are drawn in.
     shutil.copytree(SLIDES / "figures", project / "slides" / "figures")
     (project / "node_modules").symlink_to((ROOT / "node_modules").resolve(), target_is_directory=True)
