@@ -13,6 +13,9 @@ pytest-codeblocks collects every ```python/```sh/```bash block of ``slides/*.md`
 - prefixes a failing block's report with its slide number, title and the deck line that failed;
 - does not re-run a block whose inputs are unchanged since its last green run (tools/run_cache.py),
   and reports it as "cached", never as passed; ``CI=true`` or ``FRESH=1`` runs everything;
+- likewise for the tooling tests (tests/): one is cached while no project file but the deck (and
+  what is made from it) changed; one marked ``reads_deck`` always runs, and an unmarked one that
+  reads the deck fails (tools/deck_reads.py), so a prose edit re-runs exactly the tests that read it;
 - with ``--update-outputs`` (``make outputs``), rewrites each expected output that differs from
   the real one and prints the diff;
 - draws figures in the deck's style and checks what each ``savefig`` plots against its record;
@@ -21,6 +24,7 @@ pytest-codeblocks collects every ```python/```sh/```bash block of ``slides/*.md`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -36,7 +40,7 @@ from pytest_codeblocks.plugin import TestBlock
 import deck
 from deck.model import MODULE_HEADER
 from deck.paths import DATA, ROOT, shown
-from tools import figures, mnist_data, outputs, run_cache, snippets
+from tools import deck_reads, figures, mnist_data, outputs, run_cache, snippets
 
 REHEARSAL = ROOT / "tools" / "rehearsal"  # two_nodes.sh, which the two-node block sources
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), str(REHEARSAL), os.environ.get("PATH", "")])
@@ -81,6 +85,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 _CACHE = pytest.StashKey[run_cache.RunCache]()
 _KEY = pytest.StashKey[str | None]()
 _CACHED = pytest.StashKey[bool]()
+_READS = pytest.StashKey[set[str]]()  # deck files a tooling test read while it ran
+_module_reads: dict[Path, set[str]] = {}  # deck files each test module read when imported
+TESTS = ROOT / "tests"
 _saved: list[tuple[Path, dict]] = []  # (file, what it plots) for each savefig of the running block
 
 
@@ -113,15 +120,31 @@ def _block(item: TestBlock) -> deck.Block | None:
     return next((b for b in deck.load(Path(item.path)).blocks if b.line == item.obj.lineno), None)
 
 
+def _is_tooling_test(item: pytest.Item) -> bool:
+    return not isinstance(item, TestBlock) and Path(item.path).is_relative_to(TESTS)
+
+
+def _skip_as_cached(item: pytest.Item) -> None:
+    """Proven by an earlier green run with these very inputs: neither its fixtures nor the test run."""
+    item.setup = item.runtest = lambda: None
+    item.stash[_CACHED] = True
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    fresh = run_cache.fresh() or config.getoption("update_outputs") or config.getoption("update_figures")
+    cache = config.stash.setdefault(_CACHE, run_cache.RunCache.load())
+    for item in filter(_is_tooling_test, items):
+        if item.get_closest_marker("reads_deck"):
+            continue
+        item.stash[_KEY] = key = cache.key_of("tooling", item.nodeid, run_cache.project())
+        if not fresh and cache.has(key):
+            _skip_as_cached(item)
     blocks = [item for item in items if isinstance(item, TestBlock)]
     if not blocks:
         return
     bad = mnist_data.problems(DATA)
     if bad:
         pytest.exit("MNIST is not staged correctly:\n" + "\n".join(bad) + "\nRepair with: make data", 1)
-    fresh = run_cache.fresh() or config.getoption("update_outputs") or config.getoption("update_figures")
-    cache = config.stash.setdefault(_CACHE, run_cache.RunCache.load())
     for item in blocks:
         try:
             block = _block(item)
@@ -129,8 +152,30 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             pytest.exit(f"error: {e}", 2)
         item.stash[_KEY] = key = cache.key(block) if block else None
         if not fresh and key and cache.has(key):
-            item.runtest = lambda: None  # proven by an earlier green run with these very inputs
-            item.stash[_CACHED] = True
+            _skip_as_cached(item)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    if not (isinstance(collector, pytest.Module) and collector.path.is_relative_to(TESTS)):
+        yield
+        return
+    with deck_reads.watching() as seen:  # a test module that reads the deck when imported
+        yield
+    _module_reads[collector.path] = seen
+
+
+def _watch_deck_reads(item: pytest.Item):
+    if not _is_tooling_test(item) or item.stash.get(_CACHED, False):
+        return contextlib.nullcontext(set())
+    return deck_reads.watching()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    with _watch_deck_reads(item) as seen:
+        yield
+    item.stash.setdefault(_READS, set()).update(seen)
 
 
 _workdir: dict[str, Path] = {}  # the scratch folder, made at the first block
@@ -153,7 +198,9 @@ def _reader_folder(deck_path: Path) -> Path:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     if not isinstance(item, TestBlock) or item.stash.get(_CACHED, False):
-        yield
+        with _watch_deck_reads(item) as seen:
+            yield
+        item.stash.setdefault(_READS, set()).update(seen)
         return
     folder = _reader_folder(Path(item.path).resolve())
     if any(image.src.startswith(f"{figures.FOLDER}/") for s in deck.load(Path(item.path)).slides for image in s.images):
@@ -207,6 +254,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if item.stash.get(_CACHED, False):
         report.deck_cached = True
         return
+    read = sorted(item.stash.get(_READS, set()) | _module_reads.get(Path(item.path), set()))
+    waived = item.get_closest_marker("reads_deck") or item.get_closest_marker("deck_as_sample")
+    if report.passed and read and _is_tooling_test(item) and not waived:
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid} read {', '.join(read)}, which a prose edit changes, but is not marked "
+                           "reads_deck: its cached result would outlive such an edit. Mark it "
+                           "(@pytest.mark.reads_deck, or pytestmark = pytest.mark.reads_deck for the module; "
+                           "deck_as_sample if its verdict depends only on the deck's code).")
     block = _block(item) if isinstance(item, TestBlock) else None
     if report.passed and block and _saved:
         if item.config.getoption("update_figures"):
@@ -235,7 +290,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if cached:
         terminalreporter.write_line(
             f"{cached} cached: not re-run, unchanged since their last green run with the same code, "
-            f"versions and data ({shown(run_cache.CACHE_FILE)}). Run everything with FRESH=1 (CI does).")
+            f"versions and data ({shown(run_cache.CACHE_FILE)}; tests marked reads_deck always run). "
+            "Run everything with FRESH=1 (CI does).")
     for line in outputs.apply():
         terminalreporter.write_line(line)
 

@@ -6,7 +6,6 @@ The deck's own blocks are run by the root conftest.py (they come first: `testpat
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,13 +14,7 @@ import pytest
 
 from deck.paths import ROOT
 from tools import run_cache
-
-BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "microsoft-edge"]
-
-
-def find_browser() -> str | None:
-    """The browser as marp-cli finds it: CHROME_PATH first, then a Chrome/Chromium on PATH."""
-    return os.environ.get("CHROME_PATH") or next(filter(None, map(shutil.which, BROWSERS)), None)
+from tools.marp_build import find_browser
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +23,16 @@ def browser_path() -> str:
     if not path:
         pytest.fail("no Chrome/Chromium: apt-get install chromium (or set CHROME_PATH); the build needs it too")
     return path
+
+
+@pytest.fixture(scope="session")
+def chromium(browser_path: str):
+    """One headless Chromium (the build's browser, driven by Playwright) for the tests that look at pages."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
+        yield browser
+        browser.close()
 
 
 @pytest.fixture
@@ -51,6 +54,11 @@ def _run_deck(folder: Path, text: str, *args: str) -> subprocess.CompletedProces
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: takes more than a few seconds (a real fit or a kernel run)")
     config.addinivalue_line("markers", "network: downloads from PyPI; runs in CI (CI=true) or with NETWORK=1")
+    config.addinivalue_line("markers", "reads_deck: reads the deck or what is made from it (the notebook, build/): "
+                                       "runs on every prose edit, never from the cache (conftest.py)")
+    config.addinivalue_line("markers", "deck_as_sample: reads the deck only as sample input to a tool under test; its "
+                                       "verdict depends on the deck's code, which snippets/ (part of the cache key) "
+                                       "mirrors, not on its words: cached like any tooling test")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -18,6 +18,8 @@ import deck
 
 from deck.paths import BUILD, DECKS
 
+pytestmark = pytest.mark.reads_deck  # the built deck itself
+
 DECK = DECKS[0]
 HTML = BUILD / f"{DECK.stem}.html"
 PDF = BUILD / f"{DECK.stem}.pdf"
@@ -97,16 +99,13 @@ def test_notes_keep_real_notes_but_no_test_markers():
     assert "`prepare_data` の中で `self` に状態を持たせない" in html  # a speaker note
 
 
-def test_html_loads_nothing_from_the_network(browser_path: str):
-    playwright = pytest.importorskip("playwright.sync_api")
+def test_html_loads_nothing_from_the_network(chromium):
     requests: list[str] = []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto(HTML.as_uri(), wait_until="networkidle")
-        families = page.evaluate("() => [...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
-        browser.close()
+    page = chromium.new_page()
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(HTML.as_uri(), wait_until="networkidle")
+    families = page.evaluate("() => [...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+    page.close()
     remote = [u for u in requests if not u.startswith(("file:", "data:", "about:"))]
     assert remote == []
     assert any("Noto Sans JP" in f for f in families), families

@@ -1,9 +1,11 @@
 """Claims ledger: every sentence of the deck that says how Lightning, PyTorch or the tooling behaves.
 
-Each claim names its slide by heading (numbers change), quotes the sentence, first checks that the
-quote is still in the deck, then checks the behaviour on this machine (pytorch-lightning 2.6.6,
-torch 2.14.1, CPU only). When Lightning changes behaviour, the failing test names the sentence to
-rewrite; when the sentence is rewritten, the failing quote names the test to revisit.
+Each claim names its slide by heading (numbers change), quotes the sentence, and checks the
+behaviour on this machine (pytorch-lightning 2.6.6, torch 2.14.1, CPU only). When Lightning changes
+behaviour, the failing test names the sentence to rewrite; when the sentence is rewritten,
+`test_every_claim_is_still_on_its_slide` names the test to revisit. That one test reads the deck
+for all of them (marked ``reads_deck``: it runs on every prose edit), so the behaviour tests need
+not, and stay cached while only words change (conftest.py).
 
 | evidence                                                           | claims |
 | ------------------------------------------------------------------ | -----: |
@@ -22,6 +24,7 @@ Lightning's own tests do (tests_pytorch/conftest.py `mock_cuda_count`): by repla
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 import inspect
 import multiprocessing
@@ -42,28 +45,65 @@ import deck
 from deck.paths import DATA, DECKS, ROOT
 
 DECK = DECKS[0]
-MODEL = deck.load(DECK)
-# Heading -> the slide's whole text: prose, code, expected output, notes.
-SLIDES = {s.title: s.source for s in MODEL.slides if s.title}
+reads_deck = pytest.mark.reads_deck
+
+
+def model() -> deck.Deck:
+    return deck.load(DECK)  # read each time (parsed once): conftest.py sees which tests read the deck
 
 
 def slide(heading: str) -> str:
-    assert heading in SLIDES, f"no slide headed「{heading}」any more: update tests/test_claims.py"
-    return SLIDES[heading]
+    """The whole text of the slide headed `heading`: prose, code, expected output, notes."""
+    slides = {s.title: s.source for s in model().slides if s.title}
+    assert heading in slides, f"no slide headed「{heading}」any more: update tests/test_claims.py"
+    return slides[heading]
+
+
+def missing(heading: str, quote: str) -> str | None:
+    """Why the deck no longer says `quote` on the slide headed `heading`, or None when it does."""
+    flat = lambda s: re.sub(r"\s+", " ", s)  # noqa: E731  (a quote may wrap in the source)
+    try:
+        return None if flat(quote) in flat(slide(heading)) else f"slide「{heading}」no longer says「{quote}」"
+    except AssertionError as e:
+        return str(e)
+
+
+def on_slide(heading: str, quote: str) -> None:
+    if problem := missing(heading, quote):
+        pytest.fail(f"{problem}: revisit this test", pytrace=False)
 
 
 def claim(heading: str, quote: str) -> None:
-    """The deck still says `quote` on the slide headed `heading` (text, code comment or note)."""
-    flat = lambda s: re.sub(r"\s+", " ", s)  # noqa: E731  (a quote may wrap in the source)
-    if flat(quote) not in flat(slide(heading)):
-        pytest.fail(f"slide「{heading}」no longer says「{quote}」: revisit this test", pytrace=False)
+    """The test that calls this checks the sentence `quote` of the slide headed `heading`.
+    The quote itself is checked by test_every_claim_is_still_on_its_slide, which reads the deck."""
 
 
 def expected_output(heading: str) -> str:
     slide(heading)
-    outputs = [b.expected_output for b in MODEL.blocks if b.expected and MODEL.slide_at(b.expected.line).title == heading]
+    m = model()
+    outputs = [b.expected_output for b in m.blocks if b.expected and m.slide_at(b.expected.line).title == heading]
     assert outputs, f"slide「{heading}」has no checked output"
     return outputs[0]
+
+
+def claims_in_tests() -> list[tuple[str, str, str]]:
+    """Every `claim(heading, quote)` in a test of this file: (test, heading, quote), read from the source."""
+    found = []
+    for test in ast.parse(Path(__file__).read_text(encoding="utf-8")).body:
+        if isinstance(test, ast.FunctionDef) and test.name.startswith("test_"):
+            for call in ast.walk(test):
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "claim":
+                    heading, quote = (globals()[a.id] if isinstance(a, ast.Name) else ast.literal_eval(a)
+                                      for a in call.args)
+                    found.append((test.name, heading, quote))
+    return found
+
+
+@reads_deck
+def test_every_claim_is_still_on_its_slide():
+    problems = [f"{test}: {problem}" for test, heading, quote in claims_in_tests()
+                if (problem := missing(heading, quote))]
+    assert not problems, "revisit these tests:\n" + "\n".join(problems)
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,9 +157,10 @@ _OUTPUT_ELSEWHERE = {
 }
 
 
+@reads_deck
 @pytest.mark.parametrize(("heading", "quote", "shown"), ON_SLIDE, ids=[q for _, q, _ in ON_SLIDE])
 def test_claims_shown_by_a_checked_block(heading, quote, shown):
-    claim(heading, quote)
+    on_slide(heading, quote)
     source = _OUTPUT_ELSEWHERE.get(quote, heading)
     if shown is None:  # shown by the main fit's assert, not by printed output
         assert "assert result[0][\"test_acc\"] >= 0.98" in slide("Trainer")
@@ -178,9 +219,10 @@ DOCS = [
 ]
 
 
+@reads_deck
 @pytest.mark.parametrize(("heading", "quote", "url"), DOCS, ids=[q for _, q, _ in DOCS])
 def test_claims_backed_by_a_docs_link_in_the_note(heading, quote, url):
-    claim(heading, quote)
+    on_slide(heading, quote)
     notes = "".join(re.findall(r"<!--(.*?)-->", slide(heading), re.S))
     assert url in notes, f"the note of「{heading}」should link {url}"
 
@@ -244,18 +286,21 @@ def tiny_fit(**flags) -> pl.Trainer:
 # (b) checked here: title, outline, 備考
 
 
+@reads_deck
 def test_every_block_runs():
     claim("PyTorch Lightning 入門", "付録の 2 ノードの予行演習も含めてすべて実行してテストしている")
     claim("備考：ノートブックと本スライドについて", "コードはすべて `pytest-codeblocks` で実行してテスト（付録の 2 ノードの予行演習も含む）")
-    assert [b.name for b in MODEL.blocks if b.skipped or b.marks] == []
+    assert [b.name for b in model().blocks if b.skipped or b.marks] == []
 
 
+@reads_deck
 def test_every_shown_output_is_checked():
     claim("デモ用の小さな Trainer", "出力ブロックはすべて実際の出力（テストで毎回照合している）")
-    shown = [f for s in MODEL.slides for f in s.fences if f.info == "text"]
-    assert {f.line for f in shown} == {b.expected.line for b in MODEL.blocks if b.expected}
+    shown = [f for s in model().slides for f in s.fences if f.info == "text"]
+    assert {f.line for f in shown} == {b.expected.line for b in model().blocks if b.expected}
 
 
+@reads_deck
 def test_the_notebook_is_the_decks_code_and_installs_first():
     claim("備考：ノートブックと本スライドについて", "最初のセルで必要なパッケージを入れる")
     claim("備考：ノートブックと本スライドについて", "ノートブックもスライドから作っているので、スライドと同じコードが動く")
@@ -322,6 +367,7 @@ def test_grpc_variables_are_not_needed():
     assert not any(re.match(r"(tensorboard|tensorboardX|grpcio)\b", r) for r in required), required
 
 
+@reads_deck
 def test_lightning_cli_needs_jsonargparse_and_the_install_slide_installs_it():
     claim("インストール", "`jsonargparse` は付録の `LightningCLI` が使う。`pytorch_lightning.cli` が 4.27.7 以上を求める。")
     claim(TRAIN_PY, "`jsonargparse[signatures]` が必要で、インストールのスライドで入れている")
@@ -329,7 +375,7 @@ def test_lightning_cli_needs_jsonargparse_and_the_install_slide_installs_it():
 
     assert cli._JSONARGPARSE_SIGNATURES_AVAILABLE.requirement == "jsonargparse[signatures]>=4.27.7"
     assert cli._JSONARGPARSE_SIGNATURES_AVAILABLE  # installed here, by the same line
-    install = next(b for b in MODEL.blocks if b.name == "install.sh")
+    install = next(b for b in model().blocks if b.name == "install.sh")
     assert 'pip install "jsonargparse[signatures]>=4.27.7"' in install.code
 
 

@@ -120,6 +120,7 @@ def test_without_namespaces_it_says_why_and_uses_loopback(tmp_path: Path):
     assert "no network namespaces (TWO_NODES_NETNS=off): both nodes run on this machine's loopback" in done.stderr
 
 
+@pytest.mark.reads_deck
 @pytest.mark.slow
 @pytest.mark.slow
 def test_a_rendezvous_that_cannot_complete_fails_fast_and_readably(tmp_path: Path, proven):

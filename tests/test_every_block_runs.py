@@ -11,10 +11,13 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from pytest_codeblocks.main import extract_from_buffer
 
 import deck
 from deck.paths import DECKS
+
+pytestmark = pytest.mark.reads_deck  # every block of the deck
 
 # snippet file name (snippets/NAME) -> why the tests cannot run it. Keep it empty if you can.
 NOT_RUN: dict[str, str] = {}  # block name -> why it is not run; empty: every block of the deck runs

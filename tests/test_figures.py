@@ -6,6 +6,8 @@ import json
 import textwrap
 from pathlib import Path
 
+import pytest
+
 import deck
 from deck.paths import DECKS
 from tools import figures
@@ -61,6 +63,7 @@ def test_a_figure_without_a_record_is_named(tmp_path: Path):
                      "run `make figures`"]
 
 
+@pytest.mark.reads_deck
 def test_every_image_on_the_slides_has_japanese_alt_text():
     for path in DECKS:
         for slide in deck.load(path).slides:
@@ -68,10 +71,12 @@ def test_every_image_on_the_slides_has_japanese_alt_text():
                 assert any("\u3040" <= c <= "\u9fff" for c in image.alt), f"{path}:{image.line}: alt text in Japanese"
 
 
+@pytest.mark.reads_deck
 def test_every_figure_on_the_slides_is_committed_with_a_current_record():
     assert figures.stale() == [], "run `make figures` (deck blocks) or `make generate` (the 性能 chart)"
 
 
+@pytest.mark.deck_as_sample
 def test_the_parity_chart_is_remade_from_the_kept_results_and_a_change_is_named(tmp_path: Path):
     from tests.test_generate import copy_project, run_generate
 
@@ -94,6 +99,7 @@ def test_the_parity_chart_is_remade_from_the_kept_results_and_a_change_is_named(
     assert run_generate(root, "check").returncode == 0
 
 
+@pytest.mark.deck_as_sample
 def test_the_parity_chart_is_the_same_bytes_every_time():
     from bench import chart
     from deck.paths import BENCH_RESULTS

@@ -12,6 +12,8 @@ from nbformat.v4 import new_code_cell
 
 from deck.paths import DATA, NOTEBOOK
 
+pytestmark = pytest.mark.reads_deck  # the notebook made from the deck
+
 
 def test_notebook_is_self_contained_and_has_no_outputs():
     nb = nbformat.read(NOTEBOOK, as_version=4)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-playwright = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 from deck.paths import BUILD, ROOT
 
@@ -44,28 +44,38 @@ MEASURE = r"""() => {
 }"""
 
 
-def overflowing_slides(html: Path, browser_path: str) -> list[str]:
+def laid_out(chromium, html: Path):
+    """The built deck in a 1280×720 page, every slide laid out, its fonts loaded."""
+    page = chromium.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(html.as_uri())
+    # Bespoke lays out only the current slide; lay them all out to measure them.
+    page.add_style_tag(content="svg.bespoke-marp-slide { content-visibility: visible !important; }")
+    page.evaluate("document.fonts.ready")
+    return page
+
+
+@pytest.fixture(scope="module")
+def deck_page(chromium):
+    assert HTML.is_file(), "run `make slides` first"
+    page = laid_out(chromium, HTML)
+    yield page
+    page.close()
+
+
+def overflowing_slides(page) -> list[str]:
     """One line per slide whose content does not fit, naming the slide and what sticks out."""
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
-        page.goto(html.as_uri())
-        # Bespoke lays out only the current slide; lay them all out to measure them.
-        page.add_style_tag(content="svg.bespoke-marp-slide { content-visibility: visible !important; }")
-        page.evaluate("document.fonts.ready")
-        slides = page.evaluate(MEASURE)
-        browser.close()
-    assert slides, f"{html} has no slides"
+    slides = page.evaluate(MEASURE)
+    assert slides, f"{page.url} has no slides"
     return [f"slide {s['slide']}「{s['title']}」: {'; '.join(s['problems'])}" for s in slides if s["problems"]]
 
 
-def test_no_slide_of_the_deck_overflows(browser_path: str):
-    assert HTML.is_file(), "run `make slides` first"
-    bad = overflowing_slides(HTML, browser_path)
+@pytest.mark.reads_deck  # Chromium opens build/*.html: not seen by tools/deck_reads.py
+def test_no_slide_of_the_deck_overflows(deck_page):
+    bad = overflowing_slides(deck_page)
     assert not bad, "slides whose content does not fit:\n" + "\n".join(bad)
 
 
-def test_an_overflowing_slide_is_named(tmp_path: Path, browser_path: str):
+def test_an_overflowing_slide_is_named(tmp_path: Path, chromium):
     long_code = "\n".join(f"x{i} = {i}" for i in range(40))
     deck = tmp_path / "deck.md"
     deck.write_text(textwrap.dedent("""\
@@ -92,7 +102,9 @@ def test_an_overflowing_slide_is_named(tmp_path: Path, browser_path: str):
     cmd = [sys.executable, "-m", "tools.marp_build", str(deck), "-o", str(html)]
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
 
-    bad = overflowing_slides(html, browser_path)
+    page = laid_out(chromium, html)
+    bad = overflowing_slides(page)
+    page.close()
     assert len(bad) == 1
     assert bad[0].startswith("slide 2「長すぎるスライド」: pre")
     assert "too low" in bad[0]
@@ -105,15 +117,10 @@ SHRUNK = r"""() => [...document.querySelectorAll('svg[data-marpit-svg] > foreign
 })"""
 
 
-def test_figures_are_shown_at_least_at_their_drawn_size(browser_path: str):
+@pytest.mark.reads_deck  # Chromium opens build/*.html: not seen by tools/deck_reads.py
+def test_figures_are_shown_at_least_at_their_drawn_size(deck_page):
     """Figure text is drawn at the slide's body size (tools/figures.py); shrinking would make it smaller."""
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
-        page.goto(HTML.as_uri())
-        page.add_style_tag(content="svg.bespoke-marp-slide { content-visibility: visible !important; }")
-        images = page.evaluate(SHRUNK)
-        browser.close()
+    images = deck_page.evaluate(SHRUNK)
     assert all(i["natural"] > 0 for i in images), images  # a broken image has no natural size
     shrunk = [i for i in images if i["shown"] < 0.98 * i["natural"]]
     assert not shrunk, shrunk

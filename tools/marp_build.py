@@ -11,6 +11,7 @@ trust, each of these is an error here, with a one-line cause and a remedy. Optio
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -30,6 +31,13 @@ BROWSER_REMEDY = (
     "macOS: `brew install --cask google-chrome`) or point CHROME_PATH at a Chrome/Chromium/Edge executable. "
     "The HTML needs none."
 )
+
+BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "microsoft-edge"]
+
+
+def find_browser() -> str | None:
+    """The browser as marp-cli finds it: CHROME_PATH first, then a Chrome/Chromium/Edge on PATH."""
+    return os.environ.get("CHROME_PATH") or next(filter(None, map(shutil.which, BROWSERS)), None)
 
 
 def theme_names() -> set[str]:

@@ -6,10 +6,16 @@ In the spirit of Quarto's ``freeze: auto`` and jupyter-cache, but keyed on more 
 - its own code, expected output and marks, and those of every block before it in the deck:
   blocks share a scratch folder and the ``snippets/`` modules, so an earlier change can change a
   later result, and a change to a late block re-runs only the blocks from there on;
-- the ``snippets/`` modules as they are on disk (what the blocks import);
-- Python, the platform and the installed versions of what the blocks use;
+- the deck's modules as ``snippets/`` holds them (what the blocks import; every module is a file
+  in the reader's folder from the first block on, so a module defined later counts too);
+- Python, the platform and every installed distribution's version;
 - the MNIST checksums and the test harness itself (conftest.py, pytest settings, the
   rehearsal's tools/rehearsal/two_nodes.sh).
+
+The tooling tests (tests/) are keyed on every file of the project except what a prose edit changes
+(`project()`), on the same environment and on the programs they start (node, the browser, make).
+A test that reads the deck is marked ``reads_deck`` and always runs; conftest.py checks the mark
+(tools/deck_reads.py), so a cached result never stands for a test that read changed prose.
 
 ``CI=true`` or ``FRESH=1`` ignores the cache (results are still recorded).
 """
@@ -22,16 +28,18 @@ import hashlib
 import json
 import os
 import platform
+import shutil
+import subprocess
 from importlib import metadata
+from pathlib import Path
 
 import deck
-from deck.paths import CACHE, ROOT, SNIPPETS
+from deck.paths import BUILD, CACHE, DECKS, NOTEBOOK, ROOT, SNIPPETS
 from tools.generated import write_atomically
+from tools.marp_build import find_browser
 from tools.mnist_data import PINS_FILE
 
 CACHE_FILE = CACHE / "deck-runs.json"
-PACKAGES = ["torch", "torchvision", "pytorch-lightning", "lightning", "lightning-utilities", "torchmetrics",
-            "numpy", "pytest", "pytest-codeblocks", "jsonargparse"]
 HARNESS = [ROOT / "conftest.py", ROOT / "pyproject.toml", PINS_FILE, ROOT / "tools" / "rehearsal" / "two_nodes.sh"]
 
 
@@ -40,19 +48,45 @@ def fresh() -> bool:
     return any(os.environ.get(name, "").lower() not in ("", "0", "false", "no") for name in ("CI", "FRESH"))
 
 
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "-"
+@functools.cache
+def environment() -> str:
+    installed = sorted({f"{d.metadata['Name']}=={d.version}".lower() for d in metadata.distributions()})
+    parts = [platform.python_version(), platform.platform(), *installed]
+    parts += [path.read_text(encoding="utf-8") for path in HARNESS]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def made_from_the_deck(path: Path) -> bool:
+    """What a prose edit changes: the deck, the notebook made from it, and what the build makes of it
+    (build/NAME.html/.pdf/.pptx and the font subset in build/themes/; not build/fonts/ nor build/bench/)."""
+    path = Path(path).resolve()
+    if path in DECKS or path == NOTEBOOK:
+        return True
+    return path.is_relative_to(BUILD / "themes") or (path.parent == BUILD and any(path.stem == d.stem for d in DECKS))
+
+
+# Programs the tooling tests start (and the browser): a different one is a different input.
+PROGRAMS = ["node", "make", "pdffonts", "pdftotext", "ip"]
 
 
 @functools.cache
-def environment() -> str:
-    parts = [platform.python_version(), platform.platform(), *(f"{p}=={_version(p)}" for p in PACKAGES)]
-    parts += [path.read_text(encoding="utf-8") for path in HARNESS]
-    parts += [f"{p.name}\n{p.read_text(encoding='utf-8')}" for p in sorted(SNIPPETS.glob("*.py"))]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+def project() -> str:
+    """Every file of the project (committed or new, not ignored) but what is made from the deck, the
+    programs the tests start, and the environment: the key of a tooling test, with its name."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                                capture_output=True, check=True).stdout.decode().split("\0")
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout: which files are ours is unknown
+        return f"unknown-{os.getpid()}-{dt.datetime.now().isoformat()}"  # matches no earlier run
+    h = hashlib.sha256(environment().encode())
+    for name in sorted(filter(None, set(listed))):
+        path = ROOT / name
+        if not made_from_the_deck(path):
+            h.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"(gone)") + b"\0")
+    for program, found in [*((p, shutil.which(p)) for p in PROGRAMS), ("browser", find_browser())]:
+        stat = Path(found).resolve().stat() if found and Path(found).exists() else None
+        h.update(f"{program}={found}:{stat and (stat.st_size, stat.st_mtime_ns)}\0".encode())
+    return h.hexdigest()
 
 
 class RunCache:
@@ -69,6 +103,9 @@ class RunCache:
 
     def key(self, block: deck.Block) -> str:
         h = hashlib.sha256(environment().encode())
+        for module in (b for b in block.deck.blocks if b.is_module):
+            on_disk = SNIPPETS / module.name
+            h.update(module.name.encode() + b"\0" + (on_disk.read_bytes() if on_disk.is_file() else b"(none)"))
         for earlier in block.deck.blocks:
             h.update(json.dumps([earlier.info, earlier.code, earlier.expected_output, earlier.marks]).encode())
             if earlier is block:
