@@ -97,7 +97,10 @@ def _capture_figures() -> None:
 
     if getattr(Figure.savefig, "captured", False):
         return
-    figures.use_deck_style()
+    try:
+        figures.use_deck_style()
+    except FileNotFoundError as e:  # the deck's font comes from node_modules: one line, not one per block
+        pytest.exit(f"error: {e}", 2)
     original = Figure.savefig
 
     def savefig(self, fname, *args, **kwargs):
