@@ -10,7 +10,7 @@ facts that hold on any device. Why, per checked output (stable block name, or fi
 | fit.py                        | auto, devices=1                 | 430 steps = ceil(55,000 / 128) and version_0 (first      |
 |                               |                                 | logger of a fresh folder) on any device; lr is the saved |
 |                               |                                 | hyperparameter; "120 枚以上" is a bar, not the count     |
-|                               |                                 | (127 of 128 on this CPU: a GPU run may differ by one)    |
+|                               |                                 | (127 of 128 here, 128 with seed 1: a GPU run may differ) |
 | model_without_trainer.py      | CPU, no Trainer                 | shapes of CPU tensors; nothing moves                     |
 | loss_plain.py                 | CPU, no Trainer                 | the plain loop never moves the model or the data         |
 | loss_lightning.py             | accelerator="cpu"               | the same device as loss_plain.py, said in the code;      |
@@ -21,8 +21,9 @@ facts that hold on any device. Why, per checked output (stable block name, or fi
 |                               |                                 | Strategy.teardown moves it back to the CPU               |
 | is_nn_module.py               | CPU, no Trainer                 | type, keys, shape, parameter count                       |
 | checkpoint_early_stopping.py  | auto, devices=1                 | two facts, not the step and the score: it stopped before |
-|                               |                                 | 200 (stopped at 90 here; val_acc would need > 0.99 by    |
-|                               |                                 | step 200), and test loaded the best checkpoint           |
+|                               |                                 | 200 (step 90 on this CPU with seed 0; to run on, val_acc |
+|                               |                                 | would need > 0.99 by step 200, above the whole epoch's   |
+|                               |                                 | 0.984), and test loaded the best checkpoint              |
 | main_guard.py                 | auto, devices=1                 | step count and worker count                              |
 | ddp_sampler.py                | accelerator="cpu", 2 processes  | sampler sizes; gloo; forks after CUDA use are allowed    |
 |                               |                                 | for a CPU run from Lightning 2.6.1 (the floor)           |
