@@ -30,6 +30,9 @@ from litmodule import LitModule  # noqa: E402
 from plain_loop import fit_plain  # noqa: E402
 
 SEED, LR = 0, 1e-2
+# Every Trainer arm on the CPU, as the plain loop: on a GPU machine "auto" would train the Lightning
+# arms elsewhere (other losses: "did not train the same model"), and on several GPUs start DDP.
+DEVICE = {"accelerator": "cpu", "devices": 1}
 FIVE_OFF = {"enable_progress_bar": False, "logger": False, "enable_checkpointing": False,
             "enable_model_summary": False, "num_sanity_val_steps": 0}  # Lightning's own parity setting
 ARMS = {  # name -> (Trainer flags, or None for the plain loop; whether self.log does its work)
@@ -112,7 +115,7 @@ def run(arm: str, steps: int, linear: bool = False, root_dir: str = ".") -> dict
     if flags is None:
         loss = fit_plain_and_validate(module.model, data, steps)
     else:
-        trainer = pl.Trainer(max_steps=steps, default_root_dir=root_dir, **flags)
+        trainer = pl.Trainer(max_steps=steps, default_root_dir=root_dir, **DEVICE, **flags)
         trainer.fit(module, data)
         loss = (logged or trainer.callback_metrics)["train_loss"].item()
     wall, cpu, faults = (b - a for a, b in zip(before, usage(), strict=True))

@@ -7,9 +7,10 @@ from quick import quick_trainer
 
 class WhereIsTheBatch(pl.Callback):
     def on_train_batch_start(self, trainer, module, batch, batch_idx):
-        x, y = batch
-        print(f"モデル: {module.device}、バッチ: {x.device}")
+        device = trainer.strategy.root_device  # Trainer が選んだデバイス
+        print(f"学習中: モデル {module.device == device}、バッチ {batch[0].device == device}")
 
 
-trainer = quick_trainer(accelerator="auto", max_steps=1, callbacks=[WhereIsTheBatch()])
-trainer.fit(LitModule(), LitDataModule())
+model = LitModule()  # 作った直後は CPU の上
+quick_trainer(accelerator="auto", max_steps=1, callbacks=[WhereIsTheBatch()]).fit(model, LitDataModule())
+print(f"fit の後: {model.device}")

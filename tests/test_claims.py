@@ -10,16 +10,18 @@ not, and stay cached while only words change (conftest.py).
 | evidence                                                           | claims |
 | ------------------------------------------------------------------ | -----: |
 | (a) an executed block on the slide whose checked output shows it  |     23 |
-| (b) a test in this file that checks it on this machine             |    109 |
-| (c) a docs link in the slide's note: needs what this machine lacks |     25 |
+| (b) a test in this file that checks it on this machine             |    116 |
+| (c) a docs link in the slide's note: needs what this machine lacks |     27 |
 |     (GPU, MPS, Windows, macOS, a cluster, the `lightning` package) |        |
 |     or says what the docs themselves say                           |        |
-| total                                                              |    157 |
+| total                                                              |    166 |
 
 (a) are listed in ON_SLIDE and (c) in DOCS below; every `claim(...)` call in a test is one (b).
 `test_the_ledger_table_counts_what_is_here` keeps this table true. Device counts are faked the way
 Lightning's own tests do (tests_pytorch/conftest.py `mock_cuda_count`): by replacing
-`num_cuda_devices` in the modules that call it; nothing is fitted on a faked device.
+`num_cuda_devices` in the modules that call it; nothing is fitted on a faked device. The same fakes hide
+a real GPU (CUDA or MPS) of the machine, and every fit here names `accelerator="cpu"`, so the ledger
+passes on a GPU machine too (tests/test_device_independence.py).
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ ON_SLIDE = [
     ("付録：複数 GPU・複数ノード（2/4）：予行演習", "2 つのノードがランデブー（待ち合わせ）で合流し、55,000 枚を半分ずつ受け持った",
      "global_rank=1 node_rank=1 world_size=2  DistributedSampler: 27,500 / 55,000 枚"),
     ("学習したモデルを使う", "既定の ModelCheckpoint が最後に保存したファイル", "lightning_logs/version_0/checkpoints/"),
-    ("学習したモデルを使う", "load_from_checkpoint(path)", "予測: [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]"),
+    ("学習したモデルを使う", "load_from_checkpoint(path)", "128 枚中 120 枚以上正解: True"),
     ("Trainer", "テスト用の 1 万枚で 98% 以上", None),  # the block's assert
     ("LightningModule（3/3）：オプティマイザー", "1 エポックでも高い精度に届く", None),  # the fit's assert
     ("特徴 1：Lightning のコードは PyTorch のコード", "`Trainer` なしでも PyTorch だけで動く", "Sequential"),
@@ -132,11 +134,12 @@ ON_SLIDE = [
      "学習バッチ 0: training=True"),
     (BENEFITS, "勾配まわり（`zero_grad()`、`backward()`、`step()`）を `Trainer` が実行",
      "  zero_grad\n  backward\n  optimizer.step"),
-    (BENEFITS, "`self.device` で現在のデバイスを取得できる", "モデル: cpu"),
-    ("特徴 4：`.cuda()` や `.to()` は不要", "テストを実行したマシンには GPU がないので、どちらも cpu", "モデル: cpu、バッチ: cpu"),
+    (BENEFITS, "`self.device` で現在のデバイスを取得できる", "fit の後: cpu"),
+    ("特徴 4：`.cuda()` や `.to()` は不要", "device = trainer.strategy.root_device  # Trainer が選んだデバイス",
+     "学習中: モデル True、バッチ True"),
     ("特徴 6：`LightningModule` は `torch.nn.Module`", "`nn.Module` を継承しているので", "True\n"),
-    ("`ModelCheckpoint` と `EarlyStopping`", "val_acc が最大の重みを残す", "最良の val_acc"),
-    ("`ModelCheckpoint` と `EarlyStopping`", "2 回続いたら学習を止める", "止まったステップ: 90（最大 200）"),
+    ("`ModelCheckpoint` と `EarlyStopping`", "val_acc が最大の重みを残す", "テストの重みは val_acc が最良のもの: True"),
+    ("`ModelCheckpoint` と `EarlyStopping`", "2 回続いたら学習を止める", "最大 200 ステップより前に止まった: True"),
     ("`num_workers` を増やすときのガード", "2 つのワーカーで読み込む", "ワーカー 2 個"),
     ("付録：特徴 5 `DistributedSampler` は自動（2/2）", "55,000 枚の半分ずつを受け持っている", "27,500 / 55,000 枚"),
     ("付録：特徴 5 `DistributedSampler` は自動（2/2）", "`DataLoader` にはサンプラーを渡していない", "DistributedSampler"),
@@ -203,7 +206,12 @@ DOCS = [
      "https://lightning.ai/docs/pytorch/stable/common/trainer.html#deterministic"),
     ("特徴 2：抽象化ではなく整理（3/3）", "GPU どうしで完全に一致させるには、決定的なアルゴリズムの指定も必要",
      "https://pytorch.org/docs/stable/notes/randomness.html"),
-    ("特徴 4：`.cuda()` や `.to()` は不要", "どちらも cuda:0 になる", "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_basic.html"),
+    ("特徴 4：`.cuda()` や `.to()` は不要", "GPU があれば cuda:0、Apple Silicon では mps:0 になる",
+     "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_basic.html"),
+    ("学習したモデルを使う", "CPU と GPU では、同じシードでも同じ結果になるとは限らない",
+     "https://pytorch.org/docs/stable/notes/randomness.html"),
+    ("`ModelCheckpoint` と `EarlyStopping`", "止まるステップと val_acc の値は、学習したデバイスで変わりうる",
+     "https://pytorch.org/docs/stable/notes/randomness.html"),
     ("GPU の選び方：共有サーバーでは台数を指定する", "このプロセスに見える GPU を 2 番だけにする",
      "https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#cuda-environment-variables"),
     ("GPU の選び方：共有サーバーでは台数を指定する", "`nvidia-smi` の番号と合わせるには、`CUDA_DEVICE_ORDER=PCI_BUS_ID` も付ける",
@@ -231,19 +239,21 @@ def test_claims_backed_by_a_docs_link_in_the_note(heading, quote, url):
 # helpers for (b)
 
 
-def fake_gpus(monkeypatch, n: int) -> None:
-    """n CUDA devices, as Lightning's tests fake them (tests_pytorch/conftest.py mock_cuda_count)."""
+def fake_gpus(monkeypatch, n: int, mps: bool = False) -> None:
+    """n CUDA devices, as Lightning's tests fake them (tests_pytorch/conftest.py mock_cuda_count), and
+    no MPS unless asked: the machine's own GPU, CUDA or MPS, is hidden (`make test` passes there too)."""
     import lightning_fabric.accelerators.cuda as fabric_cuda
     import pytorch_lightning.accelerators.cuda as pl_cuda
+    from lightning_fabric.accelerators.mps import MPSAccelerator
 
     monkeypatch.setattr(fabric_cuda, "num_cuda_devices", lambda: n)
     monkeypatch.setattr(pl_cuda, "num_cuda_devices", lambda: n)
+    monkeypatch.setattr(MPSAccelerator, "is_available", staticmethod(lambda: mps))
 
 
 def fake_mps(monkeypatch) -> None:
-    from lightning_fabric.accelerators.mps import MPSAccelerator
-
-    monkeypatch.setattr(MPSAccelerator, "is_available", staticmethod(lambda: True))
+    """Apple Silicon: MPS and no CUDA."""
+    fake_gpus(monkeypatch, 0, mps=True)
 
 
 def interactive(monkeypatch) -> None:
@@ -339,11 +349,11 @@ def test_mixing_the_two_packages_raises_a_typeerror(quiet):
     # `lightning` is not installed here: a class from the other package, as Lightning sees it (its module name).
     Other = type("LightningModule", (), {"__module__": "lightning.pytorch.core.module"})
     with pytest.raises(TypeError, match="Please switch to a single import style"):
-        trainer().fit(Other())
+        trainer(accelerator="cpu", devices=1).fit(Other())
     # The reader's own model lives in their module (litmodule), so Lightning cannot tell it is a mix.
     LitModule = type("LitModule", (Other,), {"__module__": "litmodule"})
     with pytest.raises(TypeError, match="`model` must be a `LightningModule` or `torch._dynamo.OptimizedModule`, got `LitModule`"):
-        trainer().fit(LitModule())
+        trainer(accelerator="cpu", devices=1).fit(LitModule())
 
 
 def test_python_version_and_tested_version():
@@ -355,7 +365,9 @@ def test_python_version_and_tested_version():
 
 def test_pypi_torch_on_linux_is_a_cuda_build_even_without_a_gpu():
     claim("インストール", "Linux は CUDA 版（GPU がなくても）")
-    assert sys.platform == "linux" and torch.version.cuda is not None and not torch.cuda.is_available()
+    assert sys.platform == "linux" and torch.version.cuda is not None
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the CUDA build is shown, not that it needs none")
     dist = importlib.metadata.distribution("torch")
     assert dist.read_text("direct_url.json") is None  # from an index (PyPI), not a local file or URL
 
@@ -382,7 +394,6 @@ def test_lightning_cli_needs_jsonargparse_and_the_install_slide_installs_it():
 def test_apple_silicon_gets_mps_automatically(monkeypatch):
     claim("インストール", "Apple Silicon では、`torch` の MPS（GPU）を Lightning が自動で使う")
     fake_mps(monkeypatch)
-    fake_gpus(monkeypatch, 0)
     t = trainer()
     assert type(t.accelerator).__name__ == "MPSAccelerator" and t.num_devices == 1
 
@@ -527,7 +538,7 @@ def test_epoch_mean_is_weighted_by_batch_size(quiet):
 
 def test_hyperparameters_go_into_the_checkpoint_and_come_back(quiet):
     claim("LightningModule（1/3）：モデルの定義", "`save_hyperparameters()` で引数がチェックポイントにも保存され、読み込むときに同じ設定でモデルを作り直せる")
-    claim("学習したモデルを使う", "lr などのハイパーパラメーターも復元される")
+    claim("学習したモデルを使う", "ハイパーパラメーターも復元される")
     t = tiny_fit(enable_checkpointing=True, default_root_dir=quiet)
     t.fit(Probe(lr=0.25))
     path = t.checkpoint_callback.best_model_path
@@ -632,6 +643,7 @@ def test_auto_accelerator_one_device_and_defaults(monkeypatch):
     assert default("accelerator") == "auto" and default("devices") == "auto"
     assert trainer(enable_progress_bar=None).progress_bar_callback is not None  # None means on
     assert inspect.signature(pl.Trainer.test).parameters["verbose"].default is True
+    fake_gpus(monkeypatch, 0)
     cpu = trainer(devices=1)
     assert (type(cpu.accelerator).__name__, cpu.strategy.root_device) == ("CPUAccelerator", torch.device("cpu"))
     fake_gpus(monkeypatch, 4)
@@ -650,7 +662,8 @@ def test_without_tensorboard_the_default_logger_warns_and_uses_csv(quiet, caplog
     caplog.set_level(logging.INFO)
     with pytest.warns(UserWarning, match="`logger=True` will use `CSVLogger` as the default logger"):
         warnings.simplefilter("always")
-        t = pl.Trainer(enable_progress_bar=False, enable_model_summary=False, max_steps=1, limit_val_batches=0)
+        t = pl.Trainer(enable_progress_bar=False, enable_model_summary=False, max_steps=1, limit_val_batches=0,
+                       accelerator="cpu", devices=1)  # on several GPUs "auto" would start pytest again (DDP)
     assert "💡 Tip" in caplog.text and "litlogger" in caplog.text  # printed by every Trainer without a LitLogger
     t.fit(BoringModel())
     assert type(t.logger).__name__ == "CSVLogger" and t.global_step == 1
@@ -679,6 +692,7 @@ def test_devices_one_and_a_chosen_gpu(monkeypatch):
     claim("GPU の選び方：共有サーバーでは台数を指定する", "GPU 1 台（いつも 0 番、GPU がなければ CPU）")
     claim("GPU の選び方：共有サーバーでは台数を指定する", "`devices=1` はいつも 0 番の GPU を使う")
     claim("GPU の選び方：共有サーバーでは台数を指定する", "2 番の GPU だけを使う")
+    fake_gpus(monkeypatch, 0)
     assert trainer(devices=1).strategy.root_device == torch.device("cpu")
     fake_gpus(monkeypatch, 4)
     assert trainer(devices=1).strategy.root_device == torch.device("cuda", 0)
@@ -691,6 +705,47 @@ def test_in_jupyter_auto_uses_one_gpu(monkeypatch):
     interactive(monkeypatch)
     t = trainer()
     assert t.num_devices == 1 and type(t.strategy).__name__ == "SingleDeviceStrategy"
+
+
+def test_the_model_and_the_batch_are_on_the_root_device_and_the_model_goes_back_to_the_cpu(monkeypatch, quiet):
+    claim("特徴 4：`.cuda()` や `.to()` は不要", "`trainer.strategy.root_device` は、`Trainer` が選んだデバイス。")
+    claim("特徴 4：`.cuda()` や `.to()` は不要", "GPU がなければ cpu、GPU があれば cuda:0、Apple Silicon では mps:0 になる")
+    claim("特徴 4：`.cuda()` や `.to()` は不要", "学習中はモデルもバッチもそのデバイスの上にあるので、どのマシンでも出力は変わらない。")
+    claim("特徴 4：`.cuda()` や `.to()` は不要", "model = LitModule()  # 作った直後は CPU の上")
+    claim("特徴 4：`.cuda()` や `.to()` は不要", "作ったばかりのモデルは CPU の上にある。`fit` が終わると、`Trainer` がモデルを CPU に戻す。")
+    from pytorch_lightning.strategies import SingleDeviceStrategy, Strategy
+
+    fake_gpus(monkeypatch, 0)
+    assert trainer(devices=1).strategy.root_device == torch.device("cpu")
+    fake_gpus(monkeypatch, 2)
+    assert trainer(devices=1).strategy.root_device == torch.device("cuda", 0)
+    fake_mps(monkeypatch)
+    assert trainer(devices=1).strategy.root_device == torch.device("mps", 0)
+    # Where the model and the batch go (no GPU here to move them to): the strategy's root device
+    assert "self.model.to(self.root_device)" in inspect.getsource(SingleDeviceStrategy.model_to_device)
+    assert "device = device or self.root_device" in inspect.getsource(Strategy.batch_to_device)
+    assert "self.lightning_module.cpu()" in inspect.getsource(Strategy.teardown)  # after fit, on any device
+    monkeypatch.undo()
+    seen = []
+
+    class Where(BoringModel):
+        def on_train_batch_start(self, batch, batch_idx):
+            seen.append((self.device, batch.device, self.trainer.strategy.root_device))
+
+    model = Where()
+    assert model.device == torch.device("cpu")
+    tiny_fit(max_steps=1, limit_val_batches=0).fit(model)
+    assert seen[0][0] == seen[0][1] == seen[0][2] and model.device == torch.device("cpu")
+
+
+def test_the_learning_curve_was_recorded_without_a_gpu():
+    claim("学習曲線（2/2）：1 エポックの記録", "図は、GPU のないマシンで学習したときの記録。")
+    import json
+
+    from tools import figures
+
+    record = json.loads((figures.folder(MODEL) / "learning_curve.json").read_text(encoding="utf-8"))
+    assert record["device"] == "cpu" and record["block"] == "fit.py"
 
 
 def test_batch_is_moved_before_on_train_batch_start_and_custom_batches_are_not(quiet):
@@ -755,6 +810,7 @@ def test_fast_dev_run(quiet):
 def test_test_uses_last_weights_unless_ckpt_path_best(quiet):
     claim("`ModelCheckpoint` と `EarlyStopping`", "`trainer.test(model, data)` は最後の重みでテストする")
     claim("`ModelCheckpoint` と `EarlyStopping`", "最良の重みでテストしたいときは `ckpt_path=\"best\"` を渡す")
+    claim("`ModelCheckpoint` と `EarlyStopping`", "`trainer.ckpt_path` は、`trainer.test` が読み込んだチェックポイントのパス")
     from pytorch_lightning.callbacks import ModelCheckpoint
 
     class Scored(BoringModel):
@@ -773,6 +829,7 @@ def test_test_uses_last_weights_unless_ckpt_path_best(quiet):
     assert best.best_model_path.endswith("step=2.ckpt") and saved != pytest.approx(last)
     assert t.test(model, verbose=False)[0]["bias"] == pytest.approx(last)
     assert t.test(model, ckpt_path="best", verbose=False)[0]["bias"] == pytest.approx(saved)
+    assert t.ckpt_path == best.best_model_path
 
 
 def test_early_stopping_checks_after_each_validation(quiet):
@@ -912,7 +969,6 @@ def test_ddp_spawn_is_refused_in_a_notebook(monkeypatch):
 def test_macos_auto_is_mps_with_one_device(monkeypatch):
     claim("付録：分散学習の `strategy` の選び方", "macOS の CPU で DDP を試すなら `accelerator=\"cpu\"` も指定する（`\"auto\"` だと MPS になり、MPS は 1 台だけ）")
     fake_mps(monkeypatch)
-    fake_gpus(monkeypatch, 0)
     with pytest.raises(Exception, match="only has: \\[0\\]"):
         trainer(devices=2)
     assert type(trainer(accelerator="cpu", devices=2).strategy).__name__ == "DDPStrategy"

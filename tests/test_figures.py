@@ -128,3 +128,19 @@ def test_a_figure_saved_to_a_buffer_while_the_deck_runs_is_not_a_deck_figure(run
     done = run_deck(FIGURE_DECK.replace('fig.savefig("curve.svg")', 'fig.savefig("curve.svg")\nimport io\nfig.savefig(io.StringIO(), format="svg")'),
                     "--update-figures")
     assert done.returncode == 0, done.stdout
+
+
+def test_a_figure_recorded_on_another_device_is_said_and_not_failed(tmp_path: Path, run_deck):
+    """The deck's fit trains on the GPU where there is one: its figures are another run's there."""
+    assert run_deck(FIGURE_DECK, "--update-figures").returncode == 0
+    record_file = tmp_path / "figures" / "curve.json"
+    record = json.loads(record_file.read_text(encoding="utf-8"))
+    assert record["device"] == figures.device()
+    changed = FIGURE_DECK.replace("0.25]", "0.3]")
+    record["device"] = "cuda" if figures.device() != "cuda" else "cpu"
+    record_file.write_text(json.dumps(record), encoding="utf-8")
+    done = run_deck(changed)
+    assert done.returncode == 0, done.stdout
+    assert "NotCompared: figure" in done.stdout and "figures/curve.svg" in done.stdout, done.stdout
+    assert f"was recorded on {record['device']}, this run trains on {figures.device()}" in done.stdout
+    assert "0.25 recorded, 0.3 now" in done.stdout

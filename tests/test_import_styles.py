@@ -43,8 +43,8 @@ def tiny_module(package):
 
 
 def quiet_trainer(package):
-    return package.Trainer(max_steps=1, logger=False, enable_checkpointing=False,
-                           enable_progress_bar=False, enable_model_summary=False)
+    return package.Trainer(max_steps=1, logger=False, enable_checkpointing=False, accelerator="cpu", devices=1,
+                           enable_progress_bar=False, enable_model_summary=False)  # never DDP on several GPUs
 
 
 @pytest.mark.parametrize("model_from, trainer_from", DIRECTIONS)

@@ -9,6 +9,10 @@ of a block is captured with *what it plotted* (lines, images, texts: `plotted`).
   block and every block before it), the versions, and the plotted data;
 - a plain run compares the plotted data with the record, within `TOLERANCE` (the bytes of a PNG or
   SVG differ between machines; the numbers do not, beyond float noise);
+- the record names the device the deck's ``accelerator="auto"`` trains on where it was made
+  (`device`: cpu, cuda or mps). On another device a fit's numbers are another run's (TF32
+  convolutions, other kernels), so there a difference is reported as a `NotCompared` warning,
+  naming both devices, and does not fail; on the recording device it fails as before;
 - `stale()` (part of ``make check``) names every figure whose code or versions changed since it
   was made, with its slide and the command that remakes it.
 
@@ -27,6 +31,7 @@ import hashlib
 import json
 import math
 import shutil
+import warnings
 from importlib import metadata
 from pathlib import Path
 
@@ -166,6 +171,26 @@ def code_hash(block: deck.Block) -> str:
     return h.hexdigest()
 
 
+class NotCompared(UserWarning):
+    """A figure recorded on another device differs from this run: shown, not failed (see `compare`)."""
+
+
+def device() -> str:
+    """The device the deck's ``accelerator="auto"`` trains on here, in Lightning's order
+    (lightning_fabric/utilities/device_parser.py ``_select_auto_accelerator``: MPS, then CUDA, then
+    the CPU; MPSAccelerator.is_available also asks for an ARM processor and no DISABLE_MPS=1).
+    Plain torch, so it holds under either package name."""
+    import os
+    import platform
+
+    import torch
+
+    if (os.getenv("DISABLE_MPS", "0") != "1" and torch.backends.mps.is_available()
+            and platform.processor() in ("arm", "arm64")):
+        return "mps"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def versions() -> dict[str, str]:
     return {p: metadata.version(p) for p in VERSIONS}
 
@@ -184,17 +209,26 @@ def keep(made: Path, block: deck.Block, data: dict) -> str:
     target = folder(block.deck) / made.name
     shutil.copyfile(made, target)
     record = {"figure": made.name, "block": block.name, "slide": block.first.slide.title,
-              "code": code_hash(block), "versions": versions(), "plotted": data}
+              "code": code_hash(block), "versions": versions(), "device": device(), "plotted": data}
     write_atomically(record_path(block.deck, made.name), json.dumps(record, ensure_ascii=False, indent=1) + "\n")
     return f"{shown(target)}: made by {block.where()}"
 
 
 def compare(name: str, block: deck.Block, data: dict) -> list[str]:
-    """A fresh run's plotted data against the record; problems as lines."""
+    """A fresh run's plotted data against the record; problems as lines. Recorded on another
+    device, a difference is a `NotCompared` warning instead (the deck's fit trains where it runs)."""
     path = record_path(block.deck, name)
     if not path.is_file():
         return [f"figure {name} ({block.where()}) has no record {shown(path)}: run `{FIX}`"]
-    found = differences(json.loads(path.read_text(encoding="utf-8"))["plotted"], data, name)
+    record = json.loads(path.read_text(encoding="utf-8"))
+    found = differences(record["plotted"], data, name)
+    recorded_on, here = record.get("device", "cpu"), device()
+    if found and recorded_on != here:
+        warnings.warn(NotCompared(
+            f"figure {shown(folder(block.deck) / name)} ({block.where()}) was recorded on {recorded_on}, this run "
+            f"trains on {here}: what it plots differs in {len(found)} place(s), first {found[0]}; not compared "
+            f"across devices (`{FIX}` here would record it on {here})"), stacklevel=2)
+        return []
     return [f"figure {shown(folder(block.deck) / name)} ({block.where()}): what it plots differs from its record "
             f"(tolerance {TOLERANCE:g}): remake it with `{FIX}`", *found[:10]] if found else []
 
