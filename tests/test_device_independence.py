@@ -68,6 +68,8 @@ from deck.paths import DECKS
 from tests.test_claims import fake_gpus
 from tools import figures
 
+pytestmark = pytest.mark.reads_deck  # the deck's blocks and outputs
+
 MODEL = deck.load(DECKS[0])
 TABLE = re.findall(r"^\| (\S+)\s+\|", __doc__.split("Across devices:")[0], re.M)[1:]  # first column, header skipped
 
