@@ -8,11 +8,11 @@ rewrite; when the sentence is rewritten, the failing quote names the test to rev
 | evidence                                                           | claims |
 | ------------------------------------------------------------------ | -----: |
 | (a) an executed block on the slide whose checked output shows it  |     23 |
-| (b) a test in this file that checks it on this machine             |    109 |
-| (c) a docs link in the slide's note: needs what this machine lacks |     25 |
+| (b) a test in this file that checks it on this machine             |    119 |
+| (c) a docs link in the slide's note: needs what this machine lacks |     29 |
 |     (GPU, MPS, Windows, macOS, a cluster, the `lightning` package) |        |
 |     or says what the docs themselves say                           |        |
-| total                                                              |    157 |
+| total                                                              |    171 |
 
 (a) are listed in ON_SLIDE and (c) in DOCS below; every `claim(...)` call in a test is one (b).
 `test_the_ledger_table_counts_what_is_here` keeps this table true. Device counts are faked the way
@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import inspect
+import json
 import multiprocessing
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -154,7 +156,7 @@ DOCS = [
     ("インストール", "Windows は CPU 版", "https://pytorch.org/get-started/locally/"),
     ("インストール", "macOS は CUDA なし（MPS は使える）", "https://pytorch.org/get-started/locally/"),
     ("インストール", "`--torch-backend=auto` を付けると", "https://docs.astral.sh/uv/guides/integration/pytorch/"),
-    ("インストール", "conda install pytorch-lightning torchvision -c conda-forge",
+    ("インストール", "conda install pytorch-lightning torchvision matplotlib -c conda-forge",
      "https://anaconda.org/conda-forge/pytorch-lightning"),
     ("インストール", "conda-forge にも `pytorch-lightning` があるので、コードはそのまま動く",
      "https://anaconda.org/conda-forge/pytorch-lightning"),
@@ -174,6 +176,18 @@ DOCS = [
      "https://lightning.ai/docs/pytorch/stable/clouds/cluster_advanced.html"),
     (SLURM, "学習率の調整が必要になることもある", "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_faq.html"),
     (CLUSTER, "`torchrun` での起動は", "https://lightning.ai/docs/pytorch/stable/clouds/cluster_intermediate_2.html"),
+    # Colab's runtime, as Google publishes its `pip freeze` (GPU runtime: torch 2.11.0+cu128, torchvision
+    # 0.26.0+cu128, matplotlib 3.10.0, tensorboard 2.20.0, no pytorch-lightning).
+    ("インストール", "Colab には `torch`・`torchvision`・`matplotlib` が最初から入っている",
+     "https://github.com/googlecolab/backend-info/blob/main/pip-freeze.gpu.txt"),
+    ("Trainer", "Lightning の表示は Python の `logging` で設定できる",
+     "https://lightning.ai/docs/pytorch/stable/common/console_logs.html"),
+    ("Trainer", "1 つの警告だけを止める方法として、Lightning のドキュメントは `warnings.filterwarnings` を挙げている",
+     "https://lightning.ai/docs/pytorch/stable/advanced/warnings.html"),
+    # This machine's Python is 3.11: the warning is not shown here.
+    ("付録：特徴 5 `DistributedSampler` は自動（2/2）",
+     "Python 3.12 以降では、スレッドのあるプロセスで fork すると `DeprecationWarning` が出る",
+     "https://docs.python.org/3/library/os.html#os.fork"),
 
 ]
 
@@ -320,6 +334,37 @@ def test_grpc_variables_are_not_needed():
     claim("インストール", "TensorBoard が Lightning の依存から外れた今は必要ない")
     required = [r.split(";")[0] for r in importlib.metadata.requires("pytorch-lightning") if "extra ==" not in r]
     assert not any(re.match(r"(tensorboard|tensorboardX|grpcio)\b", r) for r in required), required
+
+
+def test_pip_without_u_keeps_what_is_installed_so_colabs_torch_stays():
+    claim("インストール", "`-U` を付けない pip は、入っている版で足りるパッケージを入れ替えない")
+    claim("インストール", "そのため Colab では `pytorch-lightning` だけが入り、Colab の CUDA 版の `torch` がそのまま使われる。")
+    claim("インストール", "`matplotlib` は、MNIST の画像や学習曲線の図を描くのに使う。")
+    from packaging.requirements import Requirement
+
+    install = next(b for b in MODEL.blocks if b.name == "install.sh")
+    first = install.code.splitlines()[0]
+    assert first.startswith("pip install ") and "-U" not in first.split() and "--upgrade" not in first
+    assert not re.search(r"\btorch\b(?!vision)", first), "the install line names no torch"
+    # Here everything is installed, as torch/torchvision/matplotlib are on Colab: pip installs nothing.
+    report = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--quiet", "--report", "-",
+                             *shlex.split(first)[2:]], capture_output=True, text=True, check=True)
+    assert json.loads(report.stdout)["install"] == []
+    # pytorch-lightning accepts Colab's torch (2.11.0+cu128 in its published pip freeze).
+    torch_req = next(Requirement(r) for r in importlib.metadata.requires("pytorch-lightning") if Requirement(r).name == "torch")
+    assert torch_req.specifier.contains("2.11.0") and not torch_req.marker
+    assert any("import matplotlib" in b.code for b in MODEL.blocks)
+
+
+def test_a_pinned_torchvision_asks_for_its_own_torch():
+    claim("インストール", "`torchvision==0.29.1` のように版を指定すると、`torch` も入れ替わる。")
+    claim("インストール", "`torchvision` の各版は使える `torch` の版を決めていて、0.29.1 は 2.14 以上を求めるため。")
+    from packaging.requirements import Requirement
+
+    assert importlib.metadata.version("torchvision") == "0.29.1"
+    torch_req = next(Requirement(r) for r in importlib.metadata.requires("torchvision") if Requirement(r).name == "torch")
+    assert str(torch_req.specifier) == ">=2.14.0"
+    assert not torch_req.specifier.contains("2.11.0")  # Colab's torch: pip would replace it
 
 
 def test_lightning_cli_needs_jsonargparse_and_the_install_slide_installs_it():
@@ -593,21 +638,71 @@ def test_auto_accelerator_one_device_and_defaults(monkeypatch):
     assert (type(gpu.strategy).__name__, gpu.strategy.root_device) == ("SingleDeviceStrategy", torch.device("cuda", 0))
 
 
-def test_without_tensorboard_the_default_logger_warns_and_uses_csv(quiet, caplog):
-    claim("Trainer", "TensorBoard が入っていなければ `CSVLogger` を使うという警告と、litlogger を勧める Tip も出る。")
-    claim("Trainer", "学習はそのまま進む。")
+@pytest.fixture
+def rank_zero_log(monkeypatch, caplog):
+    """Lightning's rank-zero logger as a fresh process has it: the deck's Trainer slide adds a
+    filter to it, and the deck's blocks may have run earlier in this process."""
     import logging
 
+    log = logging.getLogger(pl.utilities.rank_zero.__name__)
+    monkeypatch.setattr(log, "filters", [])
+    caplog.set_level(logging.INFO)
+    return log
+
+
+def test_without_tensorboard_the_default_logger_warns_and_uses_csv(quiet, rank_zero_log, caplog):
+    claim("Trainer", "TensorBoard が入っていなければ `CSVLogger` を使うという警告も出る。")
+    claim("Trainer", "学習はそのまま進む。")
     import pytorch_lightning.trainer.connectors.logger_connector.logger_connector as lc
 
     lc.warning_cache.clear()  # Lightning warns once per process
-    caplog.set_level(logging.INFO)
     with pytest.warns(UserWarning, match="`logger=True` will use `CSVLogger` as the default logger"):
         warnings.simplefilter("always")
         t = pl.Trainer(enable_progress_bar=False, enable_model_summary=False, max_steps=1, limit_val_batches=0)
-    assert "💡 Tip" in caplog.text and "litlogger" in caplog.text  # printed by every Trainer without a LitLogger
     t.fit(BoringModel())
     assert type(t.logger).__name__ == "CSVLogger" and t.global_step == 1
+
+
+def test_the_trainer_slide_drops_only_lightnings_tips(quiet, rank_zero_log, caplog):
+    claim("Trainer", "1 つは litlogger・litmodels を勧める「💡 Tip」で、`Trainer` を作るたびに出る。")
+    claim("Trainer", "ここでは Tip を出すロガーに、Tip だけを落とすフィルターを付けた。")
+    claim("Trainer", "「GPU available」「TPU available」の行は、使える機器と使う機器の表示なので残している。")
+    claim("Trainer", "最初のブロックは、読者がすることのない表示を止めている。")
+    block = next(b for b in MODEL.blocks if b.name == "quiet_tips.py")
+    assert MODEL.slide_at(block.line).title == "Trainer" and MODEL.blocks.index(block) < MODEL.blocks.index(
+        next(b for b in MODEL.blocks if b.name == "fit.py")), "the filter comes before the first Trainer"
+    for _ in range(2):
+        trainer()
+    tips = [r.getMessage() for r in caplog.records if "💡 Tip" in r.getMessage()]
+    assert len([m for m in tips if "litlogger" in m]) == 2, tips  # once per Trainer
+    assert all(r.name == rank_zero_log.name for r in caplog.records if "💡 Tip" in r.getMessage())
+    caplog.clear()
+    with warnings.catch_warnings():
+        exec(block.code, {"__name__": "__main__"})  # the deck's block, as it runs there
+    t = pl.Trainer(logger=False, enable_progress_bar=False, enable_model_summary=False, max_steps=1,
+                   limit_val_batches=0, callbacks=[pl.callbacks.ModelCheckpoint(dirpath=quiet)])
+    t.fit(BoringModel())
+    shown = caplog.text
+    assert "Tip" not in shown and "litlogger" not in shown and "litmodels" not in shown
+    assert "GPU available: False, used: False" in shown and "TPU available" in shown and "`Trainer.fit` stopped" in shown
+
+
+def test_the_trainer_slide_silences_the_leafspec_futurewarning_only():
+    claim("Trainer", "もう 1 つは `LeafSpec` の `FutureWarning` で、Lightning が `torch` の古い書き方を使っているという警告。")
+    from pytorch_lightning.utilities import _pytree
+
+    block = next(b for b in MODEL.blocks if b.name == "quiet_tips.py")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _pytree._tree_flatten(1.0)  # Lightning's own code, called by every fit
+    assert [(w.category, Path(w.filename).name) for w in caught] == [(FutureWarning, "_pytree.py")]
+    assert "LeafSpec" in str(caught[0].message) and "pytorch_lightning" in caught[0].filename
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(block.code, {"__name__": "__main__"})
+        _pytree._tree_flatten(1.0)
+        warnings.warn("another FutureWarning", FutureWarning)
+    assert [str(w.message) for w in caught] == ["another FutureWarning"]
 
 
 def test_auto_takes_every_gpu_and_relaunches_the_script_as_ddp(monkeypatch):
