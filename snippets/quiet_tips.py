@@ -3,6 +3,6 @@ import warnings
 
 import pytorch_lightning as pl
 
-# 学習と関係のない表示を止める：Lightning の宣伝（Tip）と、Lightning 内部への警告
-logging.getLogger(pl.utilities.rank_zero.__name__).addFilter(lambda r: "Tip:" not in r.getMessage())
-warnings.filterwarnings("ignore", ".*LeafSpec", FutureWarning)
+log = logging.getLogger(pl.utilities.rank_zero.__name__)  # Lightning の情報を表示するロガー
+log.addFilter(lambda record: "Tip:" not in record.getMessage())  # Tip の行だけを落とす
+warnings.filterwarnings("ignore", ".*LeafSpec", FutureWarning)  # Lightning 内部への警告

@@ -8,11 +8,11 @@ rewrite; when the sentence is rewritten, the failing quote names the test to rev
 | evidence                                                           | claims |
 | ------------------------------------------------------------------ | -----: |
 | (a) an executed block on the slide whose checked output shows it  |     23 |
-| (b) a test in this file that checks it on this machine             |    119 |
+| (b) a test in this file that checks it on this machine             |    121 |
 | (c) a docs link in the slide's note: needs what this machine lacks |     29 |
 |     (GPU, MPS, Windows, macOS, a cluster, the `lightning` package) |        |
 |     or says what the docs themselves say                           |        |
-| total                                                              |    171 |
+| total                                                              |    173 |
 
 (a) are listed in ON_SLIDE and (c) in DOCS below; every `claim(...)` call in a test is one (b).
 `test_the_ledger_table_counts_what_is_here` keeps this table true. Device counts are faked the way
@@ -76,6 +76,7 @@ REHEARSAL = "付録：複数 GPU・複数ノード（2/4）：予行演習"
 CLUSTER = "付録：複数 GPU・複数ノード（3/4）：クラスター"
 SLURM = "付録：複数 GPU・複数ノード（4/4）：SLURM と注意点"
 TRAIN_PY = "付録：複数 GPU・複数ノード（1/4）：`train.py`"
+QUIET = "Trainer の前に：表示を整える"
 
 ON_SLIDE = [
     ("付録：複数 GPU・複数ノード（2/4）：予行演習", "2 つのノードがランデブー（待ち合わせ）で合流し、55,000 枚を半分ずつ受け持った",
@@ -180,9 +181,9 @@ DOCS = [
     # 0.26.0+cu128, matplotlib 3.10.0, tensorboard 2.20.0, no pytorch-lightning).
     ("インストール", "Colab には `torch`・`torchvision`・`matplotlib` が最初から入っている",
      "https://github.com/googlecolab/backend-info/blob/main/pip-freeze.gpu.txt"),
-    ("Trainer", "Lightning の表示は Python の `logging` で設定できる",
+    (QUIET, "Lightning の表示は Python の `logging` で設定できる",
      "https://lightning.ai/docs/pytorch/stable/common/console_logs.html"),
-    ("Trainer", "1 つの警告だけを止める方法として、Lightning のドキュメントは `warnings.filterwarnings` を挙げている",
+    (QUIET, "1 つの警告だけを止める方法として、Lightning のドキュメントは `warnings.filterwarnings` を挙げている",
      "https://lightning.ai/docs/pytorch/stable/advanced/warnings.html"),
     # This machine's Python is 3.11: the warning is not shown here.
     ("付録：特徴 5 `DistributedSampler` は自動（2/2）",
@@ -664,12 +665,13 @@ def test_without_tensorboard_the_default_logger_warns_and_uses_csv(quiet, rank_z
 
 
 def test_the_trainer_slide_drops_only_lightnings_tips(quiet, rank_zero_log, caplog):
-    claim("Trainer", "1 つは litlogger・litmodels を勧める「💡 Tip」で、`Trainer` を作るたびに出る。")
-    claim("Trainer", "ここでは Tip を出すロガーに、Tip だけを落とすフィルターを付けた。")
-    claim("Trainer", "「GPU available」「TPU available」の行は、使える機器と使う機器の表示なので残している。")
-    claim("Trainer", "最初のブロックは、読者がすることのない表示を止めている。")
+    claim(QUIET, "Lightning 2.6 は、litlogger・litmodels を勧める「Tip」を表示する。litlogger の Tip は `Trainer` を作るたびに出る。")
+    claim(QUIET, "ここでは Tip を出すロガーに、Tip だけを落とすフィルターを付けた。")
+    claim(QUIET, "log.addFilter(lambda record: \"Tip:\" not in record.getMessage())  # Tip の行だけを落とす")
+    claim(QUIET, "学習の進み具合や `GPU available` などの表示はそのまま残る")
+    claim("Trainer", "「GPU available」「TPU available」の行は、使える機器と使う機器の表示。")
     block = next(b for b in MODEL.blocks if b.name == "quiet_tips.py")
-    assert MODEL.slide_at(block.line).title == "Trainer" and MODEL.blocks.index(block) < MODEL.blocks.index(
+    assert MODEL.slide_at(block.line).title == QUIET and MODEL.blocks.index(block) < MODEL.blocks.index(
         next(b for b in MODEL.blocks if b.name == "fit.py")), "the filter comes before the first Trainer"
     for _ in range(2):
         trainer()
@@ -688,7 +690,8 @@ def test_the_trainer_slide_drops_only_lightnings_tips(quiet, rank_zero_log, capl
 
 
 def test_the_trainer_slide_silences_the_leafspec_futurewarning_only():
-    claim("Trainer", "もう 1 つは `LeafSpec` の `FutureWarning` で、Lightning が `torch` の古い書き方を使っているという警告。")
+    claim(QUIET, "`LeafSpec` の `FutureWarning` は、Lightning が `torch` の古い書き方を使っているという警告。")
+    claim(QUIET, "Lightning の宣伝（Tip）と、Lightning 内部への警告を止める：どちらも読者がすることはない")
     from pytorch_lightning.utilities import _pytree
 
     block = next(b for b in MODEL.blocks if b.name == "quiet_tips.py")
