@@ -10,11 +10,11 @@ not, and stay cached while only words change (conftest.py).
 | evidence                                                           | claims |
 | ------------------------------------------------------------------ | -----: |
 | (a) an executed block on the slide whose checked output shows it  |     23 |
-| (b) a test in this file that checks it on this machine             |    116 |
-| (c) a docs link in the slide's note: needs what this machine lacks |     27 |
+| (b) a test in this file that checks it on this machine             |    128 |
+| (c) a docs link in the slide's note: needs what this machine lacks |     31 |
 |     (GPU, MPS, Windows, macOS, a cluster, the `lightning` package) |        |
 |     or says what the docs themselves say                           |        |
-| total                                                              |    166 |
+| total                                                              |    182 |
 
 (a) are listed in ON_SLIDE and (c) in DOCS below; every `claim(...)` call in a test is one (b).
 `test_the_ledger_table_counts_what_is_here` keeps this table true. Device counts are faked the way
@@ -29,8 +29,10 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import inspect
+import json
 import multiprocessing
 import re
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -41,6 +43,7 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.demos.boring_classes import BoringModel, RandomDataset
+from pytorch_lightning.loggers import CSVLogger
 from torch.utils.data import DataLoader, DistributedSampler
 
 import deck
@@ -116,6 +119,7 @@ REHEARSAL = "付録：複数 GPU・複数ノード（2/4）：予行演習"
 CLUSTER = "付録：複数 GPU・複数ノード（3/4）：クラスター"
 SLURM = "付録：複数 GPU・複数ノード（4/4）：SLURM と注意点"
 TRAIN_PY = "付録：複数 GPU・複数ノード（1/4）：`train.py`"
+QUIET = "Trainer の前に：表示を整える"
 
 ON_SLIDE = [
     ("付録：複数 GPU・複数ノード（2/4）：予行演習", "2 つのノードがランデブー（待ち合わせ）で合流し、55,000 枚を半分ずつ受け持った",
@@ -198,7 +202,7 @@ DOCS = [
     ("インストール", "Windows は CPU 版", "https://pytorch.org/get-started/locally/"),
     ("インストール", "macOS は CUDA なし（MPS は使える）", "https://pytorch.org/get-started/locally/"),
     ("インストール", "`--torch-backend=auto` を付けると", "https://docs.astral.sh/uv/guides/integration/pytorch/"),
-    ("インストール", "conda install pytorch-lightning torchvision -c conda-forge",
+    ("インストール", "conda install pytorch-lightning torchvision matplotlib -c conda-forge",
      "https://anaconda.org/conda-forge/pytorch-lightning"),
     ("インストール", "conda-forge にも `pytorch-lightning` があるので、コードはそのまま動く",
      "https://anaconda.org/conda-forge/pytorch-lightning"),
@@ -223,6 +227,18 @@ DOCS = [
      "https://lightning.ai/docs/pytorch/stable/clouds/cluster_advanced.html"),
     (SLURM, "学習率の調整が必要になることもある", "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_faq.html"),
     (CLUSTER, "`torchrun` での起動は", "https://lightning.ai/docs/pytorch/stable/clouds/cluster_intermediate_2.html"),
+    # Colab's runtime, as Google publishes its `pip freeze` (GPU runtime: torch 2.11.0+cu128, torchvision
+    # 0.26.0+cu128, matplotlib 3.10.0, tensorboard 2.20.0, no pytorch-lightning).
+    ("インストール", "Colab には `torch`・`torchvision`・`matplotlib` が最初から入っている",
+     "https://github.com/googlecolab/backend-info/blob/main/pip-freeze.gpu.txt"),
+    (QUIET, "Lightning の表示は Python の `logging` で設定できる",
+     "https://lightning.ai/docs/pytorch/stable/common/console_logs.html"),
+    (QUIET, "1 つの警告だけを止める方法として、Lightning のドキュメントは `warnings.filterwarnings` を挙げている",
+     "https://lightning.ai/docs/pytorch/stable/advanced/warnings.html"),
+    # This machine's Python is 3.11: the warning is not shown here.
+    ("付録：特徴 5 `DistributedSampler` は自動（2/2）",
+     "Python 3.12 以降では、スレッドのあるプロセスで fork すると `DeprecationWarning` が出る",
+     "https://docs.python.org/3/library/os.html#os.fork"),
 
 ]
 
@@ -377,6 +393,37 @@ def test_grpc_variables_are_not_needed():
     claim("インストール", "TensorBoard が Lightning の依存から外れた今は必要ない")
     required = [r.split(";")[0] for r in importlib.metadata.requires("pytorch-lightning") if "extra ==" not in r]
     assert not any(re.match(r"(tensorboard|tensorboardX|grpcio)\b", r) for r in required), required
+
+
+def test_pip_without_u_keeps_what_is_installed_so_colabs_torch_stays():
+    claim("インストール", "`-U` を付けない pip は、入っている版で足りるパッケージを入れ替えない")
+    claim("インストール", "そのため Colab では `pytorch-lightning` だけが入り、Colab の CUDA 版の `torch` がそのまま使われる。")
+    claim("インストール", "`matplotlib` は、MNIST の画像や学習曲線の図を描くのに使う。")
+    from packaging.requirements import Requirement
+
+    install = next(b for b in model().blocks if b.name == "install.sh")
+    first = install.code.splitlines()[0]
+    assert first.startswith("pip install ") and "-U" not in first.split() and "--upgrade" not in first
+    assert not re.search(r"\btorch\b(?!vision)", first), "the install line names no torch"
+    # Here everything is installed, as torch/torchvision/matplotlib are on Colab: pip installs nothing.
+    report = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--quiet", "--report", "-",
+                             *shlex.split(first)[2:]], capture_output=True, text=True, check=True)
+    assert json.loads(report.stdout)["install"] == []
+    # pytorch-lightning accepts Colab's torch (2.11.0+cu128 in its published pip freeze).
+    torch_req = next(Requirement(r) for r in importlib.metadata.requires("pytorch-lightning") if Requirement(r).name == "torch")
+    assert torch_req.specifier.contains("2.11.0") and not torch_req.marker
+    assert any("import matplotlib" in b.code for b in model().blocks)
+
+
+def test_a_pinned_torchvision_asks_for_its_own_torch():
+    claim("インストール", "`torchvision==0.29.1` のように版を指定すると、`torch` も入れ替わる。")
+    claim("インストール", "`torchvision` の各版は使える `torch` の版を決めていて、0.29.1 は 2.14 以上を求めるため。")
+    from packaging.requirements import Requirement
+
+    assert importlib.metadata.version("torchvision") == "0.29.1"
+    torch_req = next(Requirement(r) for r in importlib.metadata.requires("torchvision") if Requirement(r).name == "torch")
+    assert str(torch_req.specifier) == ">=2.14.0"
+    assert not torch_req.specifier.contains("2.11.0")  # Colab's torch: pip would replace it
 
 
 @reads_deck
@@ -651,22 +698,83 @@ def test_auto_accelerator_one_device_and_defaults(monkeypatch):
     assert (type(gpu.strategy).__name__, gpu.strategy.root_device) == ("SingleDeviceStrategy", torch.device("cuda", 0))
 
 
-def test_without_tensorboard_the_default_logger_warns_and_uses_csv(quiet, caplog):
-    claim("Trainer", "TensorBoard が入っていなければ `CSVLogger` を使うという警告と、litlogger を勧める Tip も出る。")
-    claim("Trainer", "学習はそのまま進む。")
+@pytest.fixture
+def rank_zero_log(monkeypatch, caplog):
+    """Lightning's rank-zero logger as a fresh process has it: the deck's Trainer slide adds a
+    filter to it, and the deck's blocks may have run earlier in this process."""
     import logging
 
+    log = logging.getLogger(pl.utilities.rank_zero.__name__)
+    monkeypatch.setattr(log, "filters", [])
+    caplog.set_level(logging.INFO)
+    return log
+
+
+def test_the_default_logger_is_tensorboard_when_it_is_installed_else_csv(quiet, rank_zero_log, caplog, monkeypatch):
+    claim("Trainer", "指定しなければ、TensorBoard が入っている環境では TensorBoard のロガーになる。")
+    claim("Trainer", "ロガーは `CSVLogger` に決めている。記録は lightning_logs/version_N/metrics.csv に残る。")
     import pytorch_lightning.trainer.connectors.logger_connector.logger_connector as lc
 
+    with monkeypatch.context() as m, pytest.raises(ModuleNotFoundError, match="tensorboard") as raised:
+        m.setattr(lc, "_TENSORBOARD_AVAILABLE", True)  # as where it is installed: Lightning builds a TensorBoardLogger,
+        trainer(logger=True, accelerator="cpu", devices=1)  # which here cannot start (the package is missing)
+    assert any(entry.frame.code.name == "TensorBoardLogger" or "tensorboard.py" in str(entry.path)
+               for entry in raised.traceback)
+    t = trainer(logger=CSVLogger("."), accelerator="cpu", devices=1, max_steps=1, limit_val_batches=0)
+    t.fit(BoringModel())
+    assert Path(t.logger.log_dir).resolve() == quiet / "lightning_logs" / "version_0"  # the deck's fit reads metrics.csv there
+
     lc.warning_cache.clear()  # Lightning warns once per process
-    caplog.set_level(logging.INFO)
     with pytest.warns(UserWarning, match="`logger=True` will use `CSVLogger` as the default logger"):
         warnings.simplefilter("always")
         t = pl.Trainer(enable_progress_bar=False, enable_model_summary=False, max_steps=1, limit_val_batches=0,
                        accelerator="cpu", devices=1)  # on several GPUs "auto" would start pytest again (DDP)
-    assert "💡 Tip" in caplog.text and "litlogger" in caplog.text  # printed by every Trainer without a LitLogger
     t.fit(BoringModel())
     assert type(t.logger).__name__ == "CSVLogger" and t.global_step == 1
+
+
+def test_the_trainer_slide_drops_only_lightnings_tips(quiet, rank_zero_log, caplog):
+    claim(QUIET, "Lightning 2.6 は、litlogger・litmodels を勧める「Tip」を表示する。litlogger の Tip は `Trainer` を作るたびに出る。")
+    claim(QUIET, "ここでは Tip を出すロガーに、Tip だけを落とすフィルターを付けた。")
+    claim(QUIET, "log.addFilter(lambda record: \"Tip:\" not in record.getMessage())  # Tip の行だけを落とす")
+    claim(QUIET, "学習の進み具合や `GPU available` などの表示はそのまま残る")
+    claim("Trainer", "「GPU available」「TPU available」の行は、使える機器と使う機器の表示。")
+    block = next(b for b in model().blocks if b.name == "quiet_tips.py")
+    assert model().slide_at(block.line).title == QUIET and model().blocks.index(block) < model().blocks.index(
+        next(b for b in model().blocks if b.name == "fit.py")), "the filter comes before the first Trainer"
+    for _ in range(2):
+        trainer()
+    tips = [r.getMessage() for r in caplog.records if "💡 Tip" in r.getMessage()]
+    assert len([m for m in tips if "litlogger" in m]) == 2, tips  # once per Trainer
+    assert all(r.name == rank_zero_log.name for r in caplog.records if "💡 Tip" in r.getMessage())
+    caplog.clear()
+    with warnings.catch_warnings():
+        exec(block.code, {"__name__": "__main__"})  # the deck's block, as it runs there
+    t = pl.Trainer(logger=False, enable_progress_bar=False, enable_model_summary=False, max_steps=1,
+                   limit_val_batches=0, callbacks=[pl.callbacks.ModelCheckpoint(dirpath=quiet)])
+    t.fit(BoringModel())
+    shown = caplog.text
+    assert "Tip" not in shown and "litlogger" not in shown and "litmodels" not in shown
+    assert "GPU available: False, used: False" in shown and "TPU available" in shown and "`Trainer.fit` stopped" in shown
+
+
+def test_the_trainer_slide_silences_the_leafspec_futurewarning_only():
+    claim(QUIET, "`LeafSpec` の `FutureWarning` は、Lightning が `torch` の古い書き方を使っているという警告。")
+    claim(QUIET, "Lightning の宣伝（Tip）と、Lightning 内部への警告を止める：どちらも読者がすることはない")
+    from pytorch_lightning.utilities import _pytree
+
+    block = next(b for b in model().blocks if b.name == "quiet_tips.py")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _pytree._tree_flatten(1.0)  # Lightning's own code, called by every fit
+    assert [(w.category, Path(w.filename).name) for w in caught] == [(FutureWarning, "_pytree.py")]
+    assert "LeafSpec" in str(caught[0].message) and "pytorch_lightning" in caught[0].filename
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(block.code, {"__name__": "__main__"})
+        _pytree._tree_flatten(1.0)
+        warnings.warn("another FutureWarning", FutureWarning)
+    assert [str(w.message) for w in caught] == ["another FutureWarning"]
 
 
 def test_auto_takes_every_gpu_and_relaunches_the_script_as_ddp(monkeypatch):
@@ -744,7 +852,7 @@ def test_the_learning_curve_was_recorded_without_a_gpu():
 
     from tools import figures
 
-    record = json.loads((figures.folder(MODEL) / "learning_curve.json").read_text(encoding="utf-8"))
+    record = json.loads((figures.folder(model()) / "learning_curve.json").read_text(encoding="utf-8"))
     assert record["device"] == "cpu" and record["block"] == "fit.py"
 
 

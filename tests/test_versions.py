@@ -4,6 +4,8 @@
   (and so the notebook's install cell, generated from it) and the README name that same X, and
   `make test-floor` runs the deck with exactly X (tools/matrix.py).
 - The oldest Python is `requires-python`; the Makefile reads it from there, the README names it.
+- What a reader installs is the `deck` group: the install block (and so the notebook's first cell)
+  names every package of it but `torch`, which it leaves to what the reader (or Colab) already has.
 - Both package names: the rewrite that `make test-lightning-package` runs leaves no
   `pytorch_lightning` in any block, and changes nothing but the package name.
 """
@@ -11,10 +13,15 @@
 from __future__ import annotations
 
 import re
+import shlex
 import tomllib
 
 import nbformat
+<<<<<<< HEAD
 import pytest
+=======
+from packaging.requirements import Requirement
+>>>>>>> notebook
 
 import deck
 from deck.paths import DECKS, NOTEBOOK, ROOT
@@ -53,6 +60,22 @@ def test_the_notebook_install_cell_names_the_floor():
     first = nbformat.read(NOTEBOOK, as_version=4).cells[0].source
     found = lower_bounds(first)
     assert found and all(spec == f">={matrix.floor()}" for spec in found), f"notebook install cell: {found}"
+
+
+def installed_by(text: str, prefix: str) -> set[str]:
+    """The packages the `pip install` lines of `text` name (comments and options left out)."""
+    lines = [line.split("#", 1)[0] for line in text.splitlines() if line.startswith(prefix)]
+    return {Requirement(word).name for line in lines for word in shlex.split(line)[2:] if not word.startswith("-")}
+
+
+def test_the_install_block_and_the_notebook_install_the_deck_group_but_torch():
+    deck_group = {Requirement(spec).name for spec in PYPROJECT["dependency-groups"]["deck"]}
+    assert {"torch", "matplotlib"} <= deck_group
+    block = install_block()
+    assert installed_by(block.code, "pip install") == deck_group - {"torch"}, (
+        f"{block.where()}: the install block should name every package of pyproject's deck group but torch")
+    first = nbformat.read(NOTEBOOK, as_version=4).cells[0].source
+    assert installed_by(first, "%pip install") == deck_group - {"torch"}, "notebook install cell: make generate"
 
 
 def test_the_readme_names_the_floor_and_the_oldest_python():
