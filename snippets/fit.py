@@ -10,7 +10,7 @@ data = LitDataModule()
 
 # devices=1：GPU があっても 1 台だけ使う（後のスライド「GPU の選び方」）
 trainer = pl.Trainer(max_epochs=1, devices=1, enable_progress_bar=False,
-                     logger=CSVLogger("."), val_check_interval=0.25)  # 検証は 1/4 エポックごと
+                     logger=CSVLogger("."), val_check_interval=0.2)  # 検証は 1/5 エポックごと
 trainer.fit(model, data)
 
 result = trainer.test(model, data, verbose=False)
