@@ -8,7 +8,7 @@ from quick import quick_trainer
 class WhereIsTheBatch(pl.Callback):
     def on_train_batch_start(self, trainer, module, batch, batch_idx):
         device = trainer.strategy.root_device  # Trainer が選んだデバイス
-        print(f"学習中: モデル {module.device == device}、バッチ {batch[0].device == device}")
+        print(f"Trainer のデバイスの上にあるか：モデル {module.device == device}、バッチ {batch[0].device == device}")
 
 
 model = LitModule()  # 作った直後は CPU の上

@@ -10,7 +10,7 @@ data = LitDataModule()
 
 # devices=1：GPU があっても 1 台だけ使う（後のスライド「GPU の選び方」）
 trainer = pl.Trainer(max_epochs=1, devices=1, enable_progress_bar=False,
-                     logger=CSVLogger("."), val_check_interval=0.2)  # 検証は 1/5 エポックごと
+                     logger=CSVLogger(save_dir="."), val_check_interval=0.2)  # 検証は 1/5 エポックごと
 trainer.fit(model, data)
 
 result = trainer.test(model, data, verbose=False)
@@ -27,7 +27,7 @@ for ax, key in zip(axes, ["train_loss", "val_acc"]):
     logged = [r for r in rows if r[key]]  # key の値がある行だけ
     values = [float(r[key]) for r in logged]
     ax.plot([int(r["step"]) for r in logged], values, marker="o")
-    ax.set(title=f"{key} (last {values[-1]:.3f})", xlabel="step")  # Colab の既定のフォントには日本語がない
+    ax.set(title=f"{key} (last {values[-1]:.3f})", xlabel="step")  # matplotlib の既定のフォントには日本語がない
 fig.savefig("learning_curve.svg")
 
 import os

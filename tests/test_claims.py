@@ -10,11 +10,11 @@ not, and stay cached while only words change (conftest.py).
 | evidence                                                           | claims |
 | ------------------------------------------------------------------ | -----: |
 | (a) an executed block on the slide whose checked output shows it  |     23 |
-| (b) a test in this file that checks it on this machine             |    128 |
+| (b) a test in this file that checks it on this machine             |    130 |
 | (c) a docs link in the slide's note: needs what this machine lacks |     31 |
 |     (GPU, MPS, Windows, macOS, a cluster, the `lightning` package) |        |
 |     or says what the docs themselves say                           |        |
-| total                                                              |    182 |
+| total                                                              |    184 |
 
 (a) are listed in ON_SLIDE and (c) in DOCS below; every `claim(...)` call in a test is one (b).
 `test_the_ledger_table_counts_what_is_here` keeps this table true. Device counts are faked the way
@@ -119,7 +119,7 @@ REHEARSAL = "付録：複数 GPU・複数ノード（2/4）：予行演習"
 CLUSTER = "付録：複数 GPU・複数ノード（3/4）：クラスター"
 SLURM = "付録：複数 GPU・複数ノード（4/4）：SLURM と注意点"
 TRAIN_PY = "付録：複数 GPU・複数ノード（1/4）：`train.py`"
-QUIET = "Trainer の前に：表示を整える"
+QUIET = "準備：表示を整える"
 
 ON_SLIDE = [
     ("付録：複数 GPU・複数ノード（2/4）：予行演習", "2 つのノードがランデブー（待ち合わせ）で合流し、55,000 枚を半分ずつ受け持った",
@@ -140,7 +140,7 @@ ON_SLIDE = [
      "  zero_grad\n  backward\n  optimizer.step"),
     (BENEFITS, "`self.device` で現在のデバイスを取得できる", "fit の後: cpu"),
     ("特徴 4：`.cuda()` や `.to()` は不要", "device = trainer.strategy.root_device  # Trainer が選んだデバイス",
-     "学習中: モデル True、バッチ True"),
+     "Trainer のデバイスの上にあるか：モデル True、バッチ True"),
     ("特徴 6：`LightningModule` は `torch.nn.Module`", "`nn.Module` を継承しているので", "True\n"),
     ("`ModelCheckpoint` と `EarlyStopping`", "val_acc が最大の重みを残す", "テストの重みは val_acc が最良のもの: True"),
     ("`ModelCheckpoint` と `EarlyStopping`", "2 回続いたら学習を止める", "最大 200 ステップより前に止まった: True"),
@@ -214,7 +214,7 @@ DOCS = [
      "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_basic.html"),
     ("学習したモデルを使う", "CPU と GPU では、同じシードでも同じ結果になるとは限らない",
      "https://pytorch.org/docs/stable/notes/randomness.html"),
-    ("`ModelCheckpoint` と `EarlyStopping`", "止まるステップと val_acc の値は、学習したデバイスで変わりうる",
+    ("`ModelCheckpoint` と `EarlyStopping`", "学習したデバイスでも変わる",
      "https://pytorch.org/docs/stable/notes/randomness.html"),
     ("GPU の選び方：共有サーバーでは台数を指定する", "このプロセスに見える GPU を 2 番だけにする",
      "https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#cuda-environment-variables"),
@@ -237,7 +237,7 @@ DOCS = [
      "https://lightning.ai/docs/pytorch/stable/advanced/warnings.html"),
     # This machine's Python is 3.11: the warning is not shown here.
     ("付録：特徴 5 `DistributedSampler` は自動（2/2）",
-     "Python 3.12 以降では、スレッドのあるプロセスで fork すると `DeprecationWarning` が出る",
+     "Python 3.12 以降では、スレッドのあるプロセスで fork すると `DeprecationWarning` の出ることがある",
      "https://docs.python.org/3/library/os.html#os.fork"),
 
 ]
@@ -395,9 +395,10 @@ def test_grpc_variables_are_not_needed():
     assert not any(re.match(r"(tensorboard|tensorboardX|grpcio)\b", r) for r in required), required
 
 
+@reads_deck
 def test_pip_without_u_keeps_what_is_installed_so_colabs_torch_stays():
     claim("インストール", "`-U` を付けない pip は、入っている版で足りるパッケージを入れ替えない")
-    claim("インストール", "そのため Colab では `pytorch-lightning` だけが入り、Colab の CUDA 版の `torch` がそのまま使われる。")
+    claim("インストール", "そのため Colab で新しく入るのは `pytorch-lightning` とその依存（`torchmetrics` など）で、Colab の CUDA 版の `torch` はそのまま使われる。")
     claim("インストール", "`matplotlib` は、MNIST の画像や学習曲線の図を描くのに使う。")
     from packaging.requirements import Requirement
 
@@ -416,7 +417,7 @@ def test_pip_without_u_keeps_what_is_installed_so_colabs_torch_stays():
 
 
 def test_a_pinned_torchvision_asks_for_its_own_torch():
-    claim("インストール", "`torchvision==0.29.1` のように版を指定すると、`torch` も入れ替わる。")
+    claim("インストール", "`torchvision==0.29.1` のように版を指定すると、Colab の `torch` が 2.14 より古ければ `torch` も入れ替わる。")
     claim("インストール", "`torchvision` の各版は使える `torch` の版を決めていて、0.29.1 は 2.14 以上を求めるため。")
     from packaging.requirements import Requirement
 
@@ -446,7 +447,7 @@ def test_apple_silicon_gets_mps_automatically(monkeypatch):
 
 
 def test_mnist_sizes():
-    claim("3 つの構成要素", "MNIST（手書き数字：訓練用 6 万枚、テスト用 1 万枚）")
+    claim("3 つの構成要素", "MNIST（手書き数字：学習用 6 万枚、テスト用 1 万枚）")
     raw = DATA / "MNIST" / "raw"
     if not raw.is_dir():
         pytest.skip("MNIST is not staged: make data")
@@ -712,7 +713,7 @@ def rank_zero_log(monkeypatch, caplog):
 
 def test_the_default_logger_is_tensorboard_when_it_is_installed_else_csv(quiet, rank_zero_log, caplog, monkeypatch):
     claim("Trainer", "指定しなければ、TensorBoard が入っている環境では TensorBoard のロガーになる。")
-    claim("Trainer", "ロガーは `CSVLogger` に決めている。記録は lightning_logs/version_N/metrics.csv に残る。")
+    claim("Trainer", "ロガーは `CSVLogger` に決めている。記録は `lightning_logs/version_N/metrics.csv` に残る。")
     import pytorch_lightning.trainer.connectors.logger_connector.logger_connector as lc
 
     with monkeypatch.context() as m, pytest.raises(ModuleNotFoundError, match="tensorboard") as raised:
@@ -733,12 +734,25 @@ def test_the_default_logger_is_tensorboard_when_it_is_installed_else_csv(quiet, 
     assert type(t.logger).__name__ == "CSVLogger" and t.global_step == 1
 
 
+def test_a_val_check_interval_that_does_not_divide_the_epoch_leaves_the_last_steps_out_of_the_checkpoint(quiet):
+    claim("Trainer", "430 ステップを割り切れる値にしている。")
+    claim("Trainer", "割り切れないと最後の検証がエポックの終わりより前になり、チェックポイントに最後の数ステップが入らない（0.25 なら step=428）。")
+    assert [int(430 * 0.25) * k for k in range(1, 5)][-1] == 428 and int(430 * 0.2) * 5 == 430
+    for batches, last in [(14, 12), (12, 12)]:  # 0.25 of 14 batches: checks at 3, 6, 9, 12; of 12: the last at its end
+        t = trainer(max_epochs=1, limit_train_batches=batches, limit_val_batches=1, val_check_interval=0.25,
+                    num_sanity_val_steps=0, enable_checkpointing=True, default_root_dir=str(quiet / str(batches)),
+                    accelerator="cpu", devices=1)
+        t.fit(BoringModel())
+        assert t.global_step == batches and Path(t.checkpoint_callback.best_model_path).name == f"epoch=0-step={last}.ckpt"
+
+
+@reads_deck
 def test_the_trainer_slide_drops_only_lightnings_tips(quiet, rank_zero_log, caplog):
     claim(QUIET, "Lightning 2.6 は、litlogger・litmodels を勧める「Tip」を表示する。litlogger の Tip は `Trainer` を作るたびに出る。")
     claim(QUIET, "ここでは Tip を出すロガーに、Tip だけを落とすフィルターを付けた。")
     claim(QUIET, "log.addFilter(lambda record: \"Tip:\" not in record.getMessage())  # Tip の行だけを落とす")
-    claim(QUIET, "学習の進み具合や `GPU available` などの表示はそのまま残る")
-    claim("Trainer", "「GPU available」「TPU available」の行は、使える機器と使う機器の表示。")
+    claim(QUIET, "`GPU available` の行やモデルの要約など、ほかの表示はそのまま残る")
+    claim("Trainer", "「GPU available」「TPU available」の行は、使えるデバイスと、実際に使うデバイスの表示。")
     block = next(b for b in model().blocks if b.name == "quiet_tips.py")
     assert model().slide_at(block.line).title == QUIET and model().blocks.index(block) < model().blocks.index(
         next(b for b in model().blocks if b.name == "fit.py")), "the filter comes before the first Trainer"
@@ -758,9 +772,10 @@ def test_the_trainer_slide_drops_only_lightnings_tips(quiet, rank_zero_log, capl
     assert "GPU available: False, used: False" in shown and "TPU available" in shown and "`Trainer.fit` stopped" in shown
 
 
+@reads_deck
 def test_the_trainer_slide_silences_the_leafspec_futurewarning_only():
-    claim(QUIET, "`LeafSpec` の `FutureWarning` は、Lightning が `torch` の古い書き方を使っているという警告。")
-    claim(QUIET, "Lightning の宣伝（Tip）と、Lightning 内部への警告を止める：どちらも読者がすることはない")
+    claim(QUIET, "`LeafSpec` の `FutureWarning` は、Lightning 2.6.6 が torch 2.14 で非推奨になった `LeafSpec()` を使っているために出る。")
+    claim(QUIET, "Lightning AI のサービスの案内（Tip）と、Lightning 自身のコードに向けた警告を止める：どちらも読者が対処するものではない")
     from pytorch_lightning.utilities import _pytree
 
     block = next(b for b in model().blocks if b.name == "quiet_tips.py")
@@ -846,6 +861,7 @@ def test_the_model_and_the_batch_are_on_the_root_device_and_the_model_goes_back_
     assert seen[0][0] == seen[0][1] == seen[0][2] and model.device == torch.device("cpu")
 
 
+@reads_deck
 def test_the_learning_curve_was_recorded_without_a_gpu():
     claim("学習曲線（2/2）：1 エポックの記録", "図は、GPU のないマシンで学習したときの記録。")
     import json

@@ -111,7 +111,7 @@ def test_the_warning_check_catches_tips_and_unknown_warnings():
     for cell, (_, line) in zip(nb.cells, lines):
         cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=line + "\n")]
     assert [c for c, _ in warnings_in(nb)] == ["a", "b", "c", "d", "e"]
-    assert [line.split(":")[0] for line in not_allowed(warnings_in(nb))] == ["cell a", "cell b", "cell c", "cell d"]
+    assert [line.split(":")[0] for line in not_allowed(warnings_in(nb))] == ["cell a", "cell b", "cell c", "cell d", "cell e"]
 
 
 def missing_packages(python: Path) -> list[str]:

@@ -17,11 +17,8 @@ import shlex
 import tomllib
 
 import nbformat
-<<<<<<< HEAD
 import pytest
-=======
 from packaging.requirements import Requirement
->>>>>>> notebook
 
 import deck
 from deck.paths import DECKS, NOTEBOOK, ROOT
