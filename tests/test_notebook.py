@@ -37,6 +37,8 @@ from nbformat.v4 import new_code_cell
 from deck.paths import CACHE, DATA, NOTEBOOK
 from tools import run_cache
 
+pytestmark = pytest.mark.reads_deck  # the notebook made from the deck
+
 KERNEL_HOME = CACHE / "notebook"
 VENV = KERNEL_HOME / "venv"
 STAMP = VENV / ".made-by"
@@ -65,7 +67,6 @@ ALLOWED = {
 def code_cells(nb) -> list[str]:
     return [c.source for c in nb.cells if c.cell_type == "code"]
 
-pytestmark = pytest.mark.reads_deck  # the notebook made from the deck
 
 
 def test_notebook_is_self_contained_and_has_no_outputs():
