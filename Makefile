@@ -129,8 +129,8 @@ $(VENV)/.installed: pyproject.toml
 	  echo "pip install --group dev"; \
 	  $(PY) -m pip install --quiet --upgrade "pip>=25.1" && $(PY) -m pip install --quiet --group dev; \
 	elif command -v uv >/dev/null; then \
-	  echo "uv pip install --group dev   # a uv venv: no pip in it"; \
-	  uv pip install --quiet --python $(PY) --group dev; \
+	  echo "uv pip install --group dev pip   # a uv venv: no pip in it (the deck's install block runs pip)"; \
+	  uv pip install --quiet --python $(PY) --group dev pip; \
 	else \
 	  echo "$(VENV) has no pip and uv is not on PATH: python -m ensurepip"; \
 	  $(PY) -m ensurepip --upgrade >/dev/null && $(PY) -m pip install --quiet --upgrade "pip>=25.1" && $(PY) -m pip install --quiet --group dev; \

@@ -148,6 +148,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     bad = mnist_data.problems(DATA)
     if bad:
         pytest.exit("MNIST is not staged correctly:\n" + "\n".join(bad) + "\nRepair with: make data", 1)
+    pip = shutil.which("pip")  # what the deck's install block runs (this venv's bin/ is first on PATH)
+    if pip is None or Path(pip).parent != Path(sys.executable).parent:
+        pytest.exit(f"error: this venv ({Path(sys.executable).parent.parent}) has no pip, so the deck's install block "
+                    f"would run {pip or 'no pip at all'} and install into another Python (a uv venv has none): "
+                    f"uv pip install --python {sys.executable} pip", 2)
     for item in blocks:
         try:
             block = _block(item)

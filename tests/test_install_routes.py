@@ -19,8 +19,11 @@ import pytest
 
 from deck.paths import CACHE, ROOT
 from tools import matrix
+from tools.generated import copy_project_files
 
 TOOLS = CACHE / "install-tools"  # uv and poetry, in a venv of their own (never .venv)
+# Locked in two versions by poetry 2.5 (measured 2026-11-25 with torch 2.15.0): see the README's poetry route.
+POETRY_LOCKS_TWICE = {"nvidia-cublas", "nvidia-cuda-nvrtc"}
 
 
 def test_a_venv_without_pip_is_filled_by_uv(tmp_path: Path):
@@ -37,7 +40,23 @@ def test_a_venv_without_pip_is_filled_by_uv(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert "a uv venv: no pip in it" in done.stdout
     assert (tmp_path / "uv-args").read_text().split() == ["pip", "install", "--quiet", "--python", ".venv/bin/python",
-                                                          "--group", "dev"]
+                                                          "--group", "dev", "pip"]
+
+
+def test_a_venv_without_pip_is_named_before_the_install_block_could_use_another_pythons_pip(tmp_path: Path):
+    # As after `uv sync`: no pip in the venv, so `pip` in the deck's install block would be the next one on PATH.
+    venv.EnvBuilder(with_pip=False).create(tmp_path / "uv-venv")
+    python = tmp_path / "uv-venv" / "bin" / "python"
+    site = subprocess.check_output([str(python), "-c", "import site; print(site.getsitepackages()[0])"], text=True).strip()
+    ours = subprocess.check_output([sys.executable, "-c", "import site; print(site.getsitepackages()[0])"], text=True).strip()
+    Path(site, "project-venv.pth").write_text(ours + "\n")  # this project's packages, but not its pip script
+    (tmp_path / "deck.md").write_text("---\nmarp: true\n---\n\n# 1\n\n<!-- snippet: one -->\n```python\nprint(1)\n```\n")
+    done = subprocess.run([str(python), "-m", "pytest", "-c", "/dev/null", "--rootdir", str(tmp_path), "-p", "conftest",
+                           "--codeblocks", "-q", str(tmp_path / "deck.md")], cwd=tmp_path, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "FRESH": "1"}, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "has no pip, so the deck's install block would run" in done.stdout + done.stderr
+    assert f"uv pip install --python {python} pip" in done.stdout + done.stderr
 
 
 def test_poetry_installs_no_project_package():
@@ -55,8 +74,9 @@ def tools() -> Path:
 
 
 def project_copy(folder: Path) -> Path:
-    for name in ("pyproject.toml", "README.md"):
-        (folder / name).write_bytes((ROOT / name).read_bytes())
+    """The project's files (with its top-level folders: a uv that took it for a package would find several)."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode()
+    copy_project_files(sorted({name.split("/")[0] for name in listed.split("\0") if name}), ROOT, folder)
     return folder
 
 
@@ -65,12 +85,17 @@ def locked(lock: Path, name: str) -> set[str]:
 
 
 @pytest.mark.network
+@pytest.mark.deck_as_sample  # copies the whole tree
 def test_uv_resolves_the_current_torch_and_the_floor_range(tools: Path, tmp_path: Path):
     project = project_copy(tmp_path)
     subprocess.run([str(tools / "uv"), "lock", "--quiet"], cwd=project, check=True, timeout=600)
     assert locked(project / "uv.lock", "pytorch-lightning") and all(
         tuple(map(int, v.split("."))) >= tuple(map(int, matrix.floor().split(".")))
         for v in locked(project / "uv.lock", "pytorch-lightning"))
+    # What a reader runs first: `uv sync` installs the groups and never builds the folder as a package.
+    done = subprocess.run([str(tools / "uv"), "sync", "--dry-run", "--group", "dev"], cwd=project,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "pytorch-lightning-nyumon" not in done.stdout + done.stderr, done.stderr
     # What the Makefile runs in a uv venv, resolved for this machine's Python (no download: --dry-run).
     done = subprocess.run([str(tools / "uv"), "pip", "install", "--dry-run", "--python", sys.executable,
                            "--group", "dev"], cwd=project, capture_output=True, text=True, timeout=600)
@@ -79,6 +104,7 @@ def test_uv_resolves_the_current_torch_and_the_floor_range(tools: Path, tmp_path
 
 @pytest.mark.network
 @pytest.mark.slow
+@pytest.mark.deck_as_sample  # copies the whole tree
 def test_poetry_locks_one_current_torch_for_every_supported_python_and_installs_no_project(tools: Path, tmp_path: Path):
     project = project_copy(tmp_path)
     # This workplace's PyPI serves the simple index but not the JSON API that poetry's default
@@ -91,6 +117,12 @@ def test_poetry_locks_one_current_torch_for_every_supported_python_and_installs_
     # One torch for the whole requires-python range, and not an old one for some corner of it.
     assert len(locked(project / "poetry.lock", "torch")) == 1, locked(project / "poetry.lock", "torch")
     assert len(locked(project / "poetry.lock", "torchvision")) == 1
+    # Poetry locks some nvidia-* libraries twice (torch's exact pin and another's open range) and installs
+    # both into one folder: `import torch` then crashes. The README says so; this notices when it ends.
+    # (numpy, networkx and contourpy are locked per Python version, with markers that keep them apart.)
+    twice = {p["name"] for p in tomllib.loads((project / "poetry.lock").read_text())["package"]
+             if p["name"].startswith("nvidia-") and len(locked(project / "poetry.lock", p["name"])) > 1}
+    assert twice <= POETRY_LOCKS_TWICE, twice
     done = subprocess.run([str(tools / "poetry"), "install", "--dry-run", "-n", "--only", "deck"], cwd=project,
                           capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             changed = write()
             print(f"generated files: {len(changed)} updated" + "".join(f"\n  {name}" for name in changed))
             return 0
-        diffs, stale_figures = check(), figures.stale()
+        diffs, (stale_figures, figure_notes) = check(), figures.review()
     except (deck.DeckError, FileNotFoundError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -149,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
     for line in stale_figures:
         print(line, file=sys.stderr)
+    for line in figure_notes:
+        print(line)
     if diffs or stale_figures:
         return 1
     print("generated files and figures match their sources")
