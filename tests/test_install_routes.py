@@ -1,9 +1,9 @@
-"""pip, uv and poetry, the three routes the README names, as far as they can run without ~3 GB of CUDA torch.
+"""pip, uv and poetry, the three routes the README names: what CI can run of each without ~3 GB of CUDA torch.
 
 What runs for real: pip (it made `.venv`: every test here runs in it), the Makefile's choice of
-installer in a venv without pip (uv's), and, marked `network` (CI, or NETWORK=1), uv's and
-poetry's resolution of pyproject.toml and poetry's install plan. What does not run here: the
-download and install of torch by uv or poetry (a CUDA build, ~3 GB; see the README).
+installer in a venv without pip (uv's), the harness's stop when a venv has no pip, and, marked
+`network` (CI, or NETWORK=1), uv's and poetry's resolution of the whole project, `uv sync`'s plan and
+poetry's install plan. The full installs by uv and poetry were run by hand once (the README's table).
 """
 
 from __future__ import annotations
