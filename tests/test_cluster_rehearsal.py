@@ -50,9 +50,19 @@ def run(script: str, folder: Path, timeout: float = 90, **env: str) -> tuple[sub
     environment = {**os.environ, **env, "REHEARSAL_TEST_TAG": tag,
                    "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(HELPER.parent), os.environ["PATH"]])}
     start = time.monotonic()
-    done = subprocess.run(["bash", "-c", script], cwd=folder, env=environment, capture_output=True, text=True,
-                          timeout=timeout)
-    return done, time.monotonic() - start, tag
+    shell = subprocess.Popen(["bash", "-c", script], cwd=folder, env=environment, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    _shell_of[tag] = shell.pid
+    try:
+        out, err = shell.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        shell.kill()
+        shell.communicate()
+        raise
+    return subprocess.CompletedProcess(shell.args, shell.returncode, out, err), time.monotonic() - start, tag
+
+
+_shell_of: dict[str, int] = {}  # tag -> the shell that sourced two_nodes.sh (its PID names the namespaces)
 
 
 def survivors(tag: str) -> list[str]:
@@ -78,10 +88,13 @@ def namespaces() -> list[str]:
     return [line.split()[0] for line in listed.splitlines() if line.startswith("lightning-rehearsal-")]
 
 
-def assert_nothing_left(tag: str, before: list[str]) -> None:
+def assert_nothing_left(tag: str) -> None:
+    """No process and no namespace of this run (two_nodes.sh names them after its shell's PID: another
+    run on the same machine, such as a second checkout's tests, has its own)."""
     time.sleep(0.5)
     assert survivors(tag) == [], "processes outlived the run"
-    assert [ns for ns in namespaces() if ns not in before] == [], "network namespaces outlived the run"
+    mine = f"lightning-rehearsal-{_shell_of[tag]}-"
+    assert [ns for ns in namespaces() if ns.startswith(mine)] == [], "network namespaces outlived the run"
 
 
 @pytest.fixture
@@ -93,7 +106,6 @@ def netns_or_skip(tmp_path: Path) -> None:
 
 
 def test_two_nodes_have_their_own_addresses_names_and_link(tmp_path: Path, netns_or_skip):
-    before = namespaces()
     # node0 listens on its own address; node1 connects to it by host name, across the veth link.
     (tmp_path / "listen.py").write_text("import socket\ns = socket.create_server(('10.77.0.1', 29999))\n"
                                         "print('connection from', s.accept()[1][0])\n")
@@ -111,7 +123,7 @@ def test_two_nodes_have_their_own_addresses_names_and_link(tmp_path: Path, netns
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n") == ["node0", "10.77.0.1/24", "connection from 10.77.0.2", "node1", "10.77.0.2/24", ""]
     assert "each in its own network namespace" in done.stderr and "HEAD=node0" in done.stderr
-    assert_nothing_left(tag, before)
+    assert_nothing_left(tag)
 
 
 def test_without_namespaces_it_says_why_and_uses_loopback(tmp_path: Path):
@@ -122,7 +134,6 @@ def test_without_namespaces_it_says_why_and_uses_loopback(tmp_path: Path):
 
 @pytest.mark.reads_deck
 @pytest.mark.slow
-@pytest.mark.slow
 def test_a_rendezvous_that_cannot_complete_fails_fast_and_readably(tmp_path: Path, proven):
     """The deck's own command with node 1 never started: node 0 waits for it, then gives up."""
     block = rehearsal_block()
@@ -130,7 +141,6 @@ def test_a_rendezvous_that_cannot_complete_fails_fast_and_readably(tmp_path: Pat
         return
     assert "for NODE in 0 1; do" in block.code
     script = block.code.replace("for NODE in 0 1; do", "for NODE in 0; do  # node 1 never starts")
-    before = namespaces()
     done, seconds, tag = run(script, reader_folder(tmp_path))
     assert done.returncode == 1, done.stdout + done.stderr
     assert seconds <= 60, f"took {seconds:.0f} s"
@@ -139,28 +149,27 @@ def test_a_rendezvous_that_cannot_complete_fails_fast_and_readably(tmp_path: Pat
     assert ("the rendezvous did not complete: did every node start, with the same --nnodes, --rdzv-id "
             "and --rdzv-endpoint (node 0's address)?") in done.stderr
     assert done.stdout == ""  # no rank reports: training never started
-    assert_nothing_left(tag, before)
+    assert_nothing_left(tag)
 
 
 def test_a_node_that_hangs_is_stopped_at_the_time_limit(tmp_path: Path):
-    before = namespaces()
     script = "source two_nodes.sh; on_node 0 sleep 300; on_node 1 sh -c 'sleep 300 & sleep 300'; wait_nodes"
     done, seconds, tag = run(script, tmp_path, TWO_NODES_TIMEOUT="3")
     assert done.returncode == 1
     assert seconds < 15, f"took {seconds:.0f} s"
     assert "two_nodes.sh: failed: the nodes still ran after 3 s and were stopped" in done.stderr
     assert "----- node1.log" in done.stderr
-    assert_nothing_left(tag, before)
+    assert_nothing_left(tag)
 
 
 def test_an_interrupted_run_leaves_nothing_behind(tmp_path: Path):
     """Ctrl-C or a killed CI job: the nodes and the namespaces go with the shell."""
     tag = uuid.uuid4().hex
-    before = namespaces()
     env = {**os.environ, "REHEARSAL_TEST_TAG": tag, "PATH": f"{HELPER.parent}{os.pathsep}{os.environ['PATH']}"}
     shell = subprocess.Popen(["bash", "-c", "source two_nodes.sh; on_node 0 sleep 300; on_node 1 sleep 300; "
                               "echo started; wait_nodes"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+    _shell_of[tag] = shell.pid
     assert shell.stdout.readline() == "started\n"
     shell.send_signal(signal.SIGTERM)
     assert shell.wait(timeout=15) == 143
-    assert_nothing_left(tag, before)
+    assert_nothing_left(tag)
