@@ -100,7 +100,7 @@ outputs: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
 	$(PY) -m tools.generate write
 
 # Figures: run every deck block and keep each figure a block saves, with what it plots
-# (slides/figures/NAME.json); `make check` names a figure whose code or versions changed.
+# (slides/figures/NAME.json); `make check` names a figure whose code changed (other versions: a note).
 figures: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
 	$(PY) -m pytest slides --update-figures -q
 	$(PY) -m tools.generate write

@@ -13,13 +13,14 @@ of a block is captured with *what it plotted* (lines, images, texts: `plotted`).
   (`device`: cpu, cuda or mps). On another device a fit's numbers are another run's (TF32
   convolutions, other kernels), so there a difference is reported as a `NotCompared` warning,
   naming both devices, and does not fail; on the recording device it fails as before;
-- `stale()` (part of ``make check``) names every figure whose code or versions changed since it
-  was made, with its slide and the command that remakes it.
+- `review()` (part of ``make check``) fails on every figure whose code changed since it was made,
+  with its slide and the command that remakes it, and notes (without failing) one made with other
+  installed versions: the plotted numbers above are what decides whether such a figure is still right.
 
 A figure drawn from kept data rather than by a deck block (the 性能 slide's chart from
 bench/results.json, bench/chart.py) is a generated file instead: `generated_figure` gives its SVG,
 the same bytes on every run, and its record, and ``make generate`` / ``make check``
-(tools/generate.py) write and compare both; `stale()` names it when the versions changed.
+(tools/generate.py) write and compare both, byte for byte.
 
 Figures are drawn in the deck's style (`STYLE`): Noto Sans JP (the deck's font, converted to TTF
 for matplotlib), text at least the slide's body size, a colour-blind-safe palette (Okabe–Ito).
@@ -258,7 +259,7 @@ def review(decks: list[Path] = DECKS) -> tuple[list[str], list[str]]:
     A problem (a missing file or record, or changed code) fails `make check`. Other installed
     versions are a note only: a reader's newer torch is not a stale figure; the deck's run compares
     what each figure plots with its record, and `make check` diffs the generated ones byte for byte."""
-    problems, notes = [], []
+    problems, notes, installed = [], [], versions()
     for path in decks:
         model = deck.load(path)
         blocks = {b.name: b for b in model.blocks}
@@ -278,9 +279,9 @@ def review(decks: list[Path] = DECKS) -> tuple[list[str], list[str]]:
                 block = blocks.get(made.get("block"))
                 if "made_by" not in made and (block is None or made["code"] != code_hash(block)):
                     problems.append(f"figure {link} on {where}: the code that made it changed: run `{fix}`")
-                elif other := {k: v for k, v in made["versions"].items() if versions().get(k) != v}:
+                elif other := {k: v for k, v in made["versions"].items() if installed.get(k) != v}:
                     notes.append(f"note: figure {link} on {where} was made with {other}, installed "
-                                 f"{ {k: versions().get(k) for k in other} }; `{fix}` remakes it")
+                                 f"{ {k: installed.get(k) for k in other} }; `{fix}` remakes it")
     return problems, notes
 
 

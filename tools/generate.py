@@ -14,7 +14,7 @@ What is generated, in the order it is written (later ones read what earlier ones
 4. the notebook (tools/notebook.py).
 
 The other figures are made by running the deck (`make figures`, tools/figures.py); `check` also
-names every figure whose code or versions changed since it was made.
+fails on every figure whose code changed since it was made, and notes one made with other versions.
 
 Each is a pure function of what is committed, so `check` needs nothing to run: a hand edit or a
 stale file shows as a diff, followed by the one command that fixes it.
