@@ -14,13 +14,12 @@ import pytest
 from pytest_codeblocks.main import extract_from_file
 
 import deck
-from deck.paths import DECKS, ROOT
+from deck.paths import DECKS, HARNESS, ROOT
 from tools import generate
 from tools.generated import copy_project_files
 
 # What a copy of the project needs to generate its files.
-GENERATION_INPUTS = ["deck", "tools", "slides", "snippets", "bench", "pyproject.toml", "conftest.py",
-                     "PyTorchLightningExampleOnMNIST.ipynb"]
+GENERATION_INPUTS = [*HARNESS, "slides", "snippets", "bench", "PyTorchLightningExampleOnMNIST.ipynb"]
 
 
 def copy_project(tmp_path: Path) -> Path:

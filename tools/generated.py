@@ -36,6 +36,7 @@ def copy_project_files(names: list[str], root: Path, into: Path) -> None:
     """Copy files and folders of the project (no __pycache__) into a scratch folder, mtimes kept."""
     for name in names:
         source = root / name
+        (into / name).parent.mkdir(parents=True, exist_ok=True)  # tests/conftest.py
         if source.is_dir():
             shutil.copytree(source, into / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:

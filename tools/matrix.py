@@ -37,13 +37,12 @@ import sysconfig
 import tomllib
 from pathlib import Path
 
-from deck.paths import CACHE, DATA, DECKS, ROOT, SLIDES, shown
+from deck.paths import CACHE, DATA, DECKS, HARNESS, ROOT, SLIDES, shown
 from tools import snippets
 from tools.generated import copy_project_files
 
 MATRIX = CACHE / "matrix"
 LIGHTNING_ENTRIES = re.compile(r"^(pytorch_lightning|lightning_fabric|lightning)([-.].*)?$")
-HARNESS = ["deck", "tools", "conftest.py", "pyproject.toml"]
 
 
 def floor() -> str:

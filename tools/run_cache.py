@@ -9,8 +9,8 @@ In the spirit of Quarto's ``freeze: auto`` and jupyter-cache, but keyed on more 
 - the deck's modules as ``snippets/`` holds them (what the blocks import; every module is a file
   in the reader's folder from the first block on, so a module defined later counts too);
 - Python, the platform and every installed distribution's version;
-- the MNIST checksums and the test harness itself (conftest.py, pytest settings, the
-  rehearsal's tools/rehearsal/two_nodes.sh).
+- the harness, every file of it (``deck.paths.HARNESS``: conftest.py, pytest's settings, deck/
+  and tools/ whole, so the MNIST pins and the rehearsal's two_nodes.sh too).
 
 The tooling tests (tests/) are keyed on every file of the project except what a prose edit changes
 (`project()`), on the same environment and on the programs they start (node, the browser, make).
@@ -34,13 +34,11 @@ from importlib import metadata
 from pathlib import Path
 
 import deck
-from deck.paths import BUILD, CACHE, DECKS, NOTEBOOK, ROOT, SNIPPETS
+from deck.paths import BUILD, CACHE, DECKS, NOTEBOOK, ROOT, SNIPPETS, harness_files
 from tools.generated import write_atomically
 from tools.marp_build import find_browser
-from tools.mnist_data import PINS_FILE
 
 CACHE_FILE = CACHE / "deck-runs.json"
-HARNESS = [ROOT / "conftest.py", ROOT / "pyproject.toml", PINS_FILE, ROOT / "tools" / "rehearsal" / "two_nodes.sh"]
 
 
 def fresh() -> bool:
@@ -52,8 +50,11 @@ def fresh() -> bool:
 def environment() -> str:
     installed = sorted({f"{d.metadata['Name']}=={d.version}".lower() for d in metadata.distributions()})
     parts = [platform.python_version(), platform.platform(), *installed]
-    parts += [path.read_text(encoding="utf-8") for path in HARNESS]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    h = hashlib.sha256("\0".join(parts).encode())
+    for path in harness_files():  # each with its name: a file added, moved or gone changes the key too
+        h.update(b"\0" + path.relative_to(ROOT).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() if path.is_file() else b"(none)")
+    return h.hexdigest()
 
 
 def made_from_the_deck(path: Path) -> bool:
