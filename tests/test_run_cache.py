@@ -1,23 +1,28 @@
-"""The author's loop: after a prose edit only the tests that read the deck run again (conftest.py).
+"""The author's loop: after a prose edit only the tests that read the deck run again (conftest.py),
+and after a change to the harness every deck block does.
 
-Each case runs pytest, with this project's conftest.py, in a scratch project that has its own small
-deck and three tooling tests: one marked ``reads_deck``, one that never reads the deck, and one that
-reads it without the mark.
+Each case runs pytest, with this project's harness (``deck.paths.HARNESS``), in a scratch project
+that has its own small deck and three tooling tests: one marked ``reads_deck``, one that never reads
+the deck, and one that reads it without the mark.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from deck.paths import ROOT
+from deck.paths import DATA, HARNESS, ROOT, harness_files
 from tools.generated import copy_project_files
 
-HARNESS = ["conftest.py", "deck", "tools", "pyproject.toml", ".gitignore", "tests/conftest.py"]
 DECK = "---\nmarp: true\n---\n\n# 小さなデッキ\n\n最初の文。\n"
+# Two blocks, one with an expected output: what RunCache.key keys, as small as it gets.
+DECK_WITH_BLOCKS = DECK + ("\n<!-- snippet: first -->\n```python\nprint(1 + 1)\n```\n\n"
+                           "<!-- pytest-codeblocks:expected-output -->\n```text\n2\n```\n\n---\n\n# 二枚目\n\n"
+                           "<!-- snippet: second -->\n```sh\necho ok\n```\n")
 TESTS = {
     "test_words.py": "import pytest\nimport deck\nfrom deck.paths import DECKS\n\n\n@pytest.mark.reads_deck\n"
                      "def test_words():\n    assert '小さなデッキ' in deck.load(DECKS[0]).text\n",
@@ -26,12 +31,13 @@ TESTS = {
 }
 
 
-def scratch_project(tmp_path: Path) -> Path:
+def scratch_project(tmp_path: Path, deck: str = DECK) -> Path:
     root = tmp_path / "project"
     (root / "tests").mkdir(parents=True)
-    copy_project_files(HARNESS, ROOT, root)
+    # .gitignore too: the tooling tests' key lists the project's files with git, and .cache/ is not one
+    copy_project_files([*HARNESS, ".gitignore"], ROOT, root)
     (root / "slides").mkdir()
-    (root / "slides" / "tiny.md").write_text(DECK, encoding="utf-8")
+    (root / "slides" / "tiny.md").write_text(deck, encoding="utf-8")
     for name, text in TESTS.items():
         (root / "tests" / name).write_text(text, encoding="utf-8")
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)  # the cache key lists the project's files with git
@@ -63,3 +69,43 @@ def test_a_prose_edit_reruns_only_the_tests_that_read_the_deck(tmp_path: Path):
 
     (root / "tools" / "new_helper.py").write_text("VALUE = 1\n")  # any other file of the project is an input
     assert outcomes(root) == {"test_words": "PASSED", "test_tool": "PASSED", "test_sneaky": "FAILED"}
+
+
+def block_outcomes(root: Path) -> list[str]:
+    """PASSED / FAILED / CACHED of each deck block, in deck order, from a run without CI's "run everything"."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "FRESH")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-v", "slides"],
+                          cwd=root, capture_output=True, text=True, env=env)
+    found = re.findall(r"^slides/tiny\.md::.* (PASSED|FAILED|CACHED)", done.stdout, re.M)
+    assert len(found) == 2, done.stdout + done.stderr
+    return found
+
+
+# A harness file of each kind: the deck model, a tools module, the rehearsal's script, a new tools file.
+HARNESS_CHANGES = ["deck/model.py", "tools/figures.py", "tools/rehearsal/two_nodes.sh", "tools/new_helper.py"]
+
+
+def test_a_harness_change_reruns_every_deck_block(tmp_path: Path):
+    root = scratch_project(tmp_path, DECK_WITH_BLOCKS)
+    (root / "data").symlink_to(DATA.resolve(), target_is_directory=True)  # the harness checks the staged MNIST
+    assert block_outcomes(root) == ["PASSED", "PASSED"]
+    assert block_outcomes(root) == ["CACHED", "CACHED"]  # the cache works here: nothing changed
+
+    for name in HARNESS_CHANGES:
+        path = root / name
+        path.write_text((path.read_text(encoding="utf-8") if path.exists() else "") + "\n# a harness change\n",
+                        encoding="utf-8")
+        assert block_outcomes(root) == ["PASSED", "PASSED"], f"{name} changed, yet a deck block was reported cached"
+
+
+def test_the_harness_holds_every_project_module_the_deck_run_imports():
+    """A module conftest.py imports from the project (a new package, say) must be in deck.paths.HARNESS,
+    or a change to it would leave the deck's blocks reported cached."""
+    code = "import json, sys, conftest; print(json.dumps([getattr(m, '__file__', None) for m in sys.modules.values()]))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    venv = Path(sys.prefix).resolve()
+    ours = {Path(f).resolve() for f in json.loads(done.stdout) if f}
+    ours = {f for f in ours if f.is_relative_to(ROOT) and not f.is_relative_to(venv)}
+    assert ROOT / "conftest.py" in ours and ROOT / "tools" / "run_cache.py" in ours
+    missing = sorted(f.relative_to(ROOT).as_posix() for f in ours - set(harness_files()))
+    assert missing == [], f"conftest.py imports {missing}, which deck.paths.HARNESS leaves out of the cache key"
