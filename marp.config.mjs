@@ -42,6 +42,24 @@ const embedLocalImages = (md) => {
   })
 }
 
+// The presenter view (`?view=presenter`, marp-cli's bespoke template) shows the speaker notes
+// outside the slides, in `.bespoke-marp-note`, where no theme rule reaches: Marpit scopes every
+// rule of a theme to the slides. Its @font-face rules stay global, so one rule added to the CSS
+// the engine renders gives the notes the deck's embedded font (lightning-fonts, tools/fonts.py,
+// subset to the whole deck, notes included). Without it the notes fall back to the machine's
+// fonts: boxes (□□□) where it has no Japanese one. tests/test_presenter_view.py checks it.
+const NOTES_FONT = "'Noto Sans JP', sans-serif" // as `section` in slides/themes/lightning.css
+const NOTES_CSS = `.bespoke-marp-note{font-family:${NOTES_FONT}}`
+
+const styleTheNotes = (marp) => {
+  const render = marp.render.bind(marp)
+  marp.render = (markdown, env) => {
+    const rendered = render(markdown, env)
+    return { ...rendered, css: `${rendered.css}\n${NOTES_CSS}` }
+  }
+  return marp
+}
+
 export default {
   themeSet: ['./slides/themes', './build/themes'],
   lang: 'ja',
@@ -53,5 +71,5 @@ export default {
     // Marp turns emoji into Twemoji images from a CDN by default; keep the build offline.
     emoji: { shortcode: false, unicode: false },
   },
-  engine: ({ marp }) => marp.use(hideTestMarkers).use(embedLocalImages),
+  engine: ({ marp }) => styleTheNotes(marp.use(hideTestMarkers).use(embedLocalImages)),
 }

@@ -47,6 +47,10 @@ DIRECTIVES = {
 }
 MAGIC_COMMENT = re.compile(r"^(prettier-ignore(-(start|end))?|markdownlint-.*|lint (disable|enable|ignore).*)$")
 COMMENT = re.compile(r"<!--+\s*([\s\S]*?)\s*--+>")
+# The talk and its appendix: the main part runs from the title slide up to and including the
+# slide headed 「まとめ」; the slides after it are the appendix, each titled 「付録…」.
+SUMMARY_TITLE = "まとめ"
+APPENDIX_PREFIX = "付録"
 
 
 class DeckError(Exception):
@@ -144,6 +148,7 @@ class Slide:
     images: list[Image] = field(default_factory=list)
     prose: str = ""  # the slide's Markdown without code fences and comments
     source: str = ""  # the slide's Markdown as written: prose, code, outputs, notes
+    appendix: bool = False  # after 「まとめ」: not part of the talk (see `Deck.main`)
 
     @property
     def notes(self) -> list[Comment]:
@@ -233,6 +238,16 @@ class Deck:
         block still has slides, front matter and notes)."""
         return _blocks(self)
 
+    @property
+    def main(self) -> list[Slide]:
+        """The talk: the title slide up to and including 「まとめ」 (the whole deck if it has none)."""
+        return [s for s in self.slides if not s.appendix]
+
+    @property
+    def appendix(self) -> list[Slide]:
+        """The slides after 「まとめ」, for readers and questions, not for the talk."""
+        return [s for s in self.slides if s.appendix]
+
     def slide_at(self, line: int) -> Slide:
         return next((s for s in reversed(self.slides) if s.line <= line), self.slides[0])
 
@@ -243,6 +258,16 @@ class Deck:
 
     def line_text(self, line: int) -> str:
         return self.text.splitlines()[line - 1]
+
+
+def _main_part_length(slides: list[Slide]) -> int:
+    """How many slides the talk has: through the first slide titled exactly 「まとめ」; without one,
+    up to the first slide whose title starts with 「付録」; without either, all of them. The one
+    place that draws the line between the talk and the appendix (`Slide.appendix`)."""
+    for slide in slides:
+        if slide.title == SUMMARY_TITLE:
+            return slide.number
+    return next((s.number - 1 for s in slides if s.title.startswith(APPENDIX_PREFIX)), len(slides))
 
 
 def _classify(text: str) -> str:
@@ -320,6 +345,9 @@ def _parse(path: Path, text: str) -> Deck:
             kept.append(line)
         slide.prose = re.sub(r"\n{3,}", "\n\n", "".join(kept)).strip() + "\n"
 
+    main = _main_part_length(slides)
+    for slide in slides[main:]:
+        slide.appendix = True
     return Deck(path, text, front, slides)
 
 

@@ -1,0 +1,158 @@
+"""The main part is a 30-minute talk, and its speaker notes are what the presenter says.
+
+The main part is the title slide up to and including 「まとめ」 (`deck.Deck.main`); the appendix
+after it is for readers and questions, and none of this applies there. The presenter view shows a
+note as plain text, so Markdown in it is noise, and a URL is nothing anyone can say aloud: evidence
+belongs to the claims ledger, the appendix or the notebook.
+
+Characters are counted as written in the deck's comments, Japanese and Latin alike: ~400 is about
+a minute at 300 字/分, and 7,500 leaves time to read the code within 30 minutes.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import deck
+from deck.model import APPENDIX_PREFIX, SUMMARY_TITLE
+from deck.paths import DECKS
+
+pytestmark = pytest.mark.reads_deck
+
+DECK = DECKS[0]
+MAX_SLIDES = 25
+MAX_NOTE = 400  # characters of one slide's notes
+MAX_SCRIPT = 7_500  # characters of all the main part's notes
+URL = re.compile(r"(?:https?://|\bwww\.)[^\s<>()（）]*", re.I)
+# What the presenter view would show as written: it renders a note as plain text.
+MARKDOWN_NOISE = {"`": "a backtick", "**": "** (bold)", "<http": "an <http…> link", "](": "a [text](link)"}
+
+
+def characters(slide: deck.Slide) -> int:
+    return sum(len(note.text) for note in slide.notes)
+
+
+def where(d: deck.Deck, slide: deck.Slide) -> str:
+    line = slide.notes[0].line if slide.notes else slide.line
+    return d.where(line)
+
+
+def too_long(d: deck.Deck) -> list[str]:
+    return [f"{where(d, s)}: {characters(s)} characters of notes (at most {MAX_NOTE}: about a minute of talk)"
+            for s in d.main if characters(s) > MAX_NOTE]
+
+
+def unspeakable(d: deck.Deck) -> list[str]:
+    """Main-part notes with a URL or with Markdown the presenter view would show raw."""
+    bad = []
+    for s in d.main:
+        for note in s.notes:
+            found, urls = [], URL.findall(note.text)
+            if urls:
+                first = urls[0] if len(urls[0]) <= 50 else urls[0][:50] + "…"
+                found.append(f"{len(urls)} URL{'s' * (len(urls) > 1)} ({first}{', …' * (len(urls) > 1)})")
+            found += [what for mark, what in MARKDOWN_NOISE.items() if mark in note.text]
+            if found:
+                bad.append(f"{d.where(note.line)}: the note has {', '.join(found)}")
+    return bad
+
+
+def script_length(d: deck.Deck) -> int:
+    return sum(characters(s) for s in d.main)
+
+
+def test_the_main_part_is_at_most_25_slides():
+    d = deck.load(DECK)
+    assert len(d.main) <= MAX_SLIDES, (
+        f"the main part (slide 1 to 「{SUMMARY_TITLE}」, slide {d.main[-1].number}) has {len(d.main)} slides, "
+        f"at most {MAX_SLIDES} fit a 30-minute talk: merge, cut or move slides to the appendix "
+        f"(after 「{SUMMARY_TITLE}」)")
+
+
+def test_the_main_part_ends_at_matome_and_the_appendix_follows_it():
+    d = deck.load(DECK)
+    assert d.main[-1].title == SUMMARY_TITLE, f"no slide is titled exactly 「{SUMMARY_TITLE}」: the talk has no end"
+    misplaced = [f"slide {s.number}「{s.title}」" for s in d.appendix if not s.title.startswith(APPENDIX_PREFIX)]
+    assert not misplaced, (f"slides after 「{SUMMARY_TITLE}」 are the appendix; title them "
+                           f"「{APPENDIX_PREFIX}：…」 or move them before it:\n" + "\n".join(misplaced))
+
+
+def test_each_main_note_is_about_a_minute():
+    bad = too_long(deck.load(DECK))
+    assert not bad, "speaker notes longer than a minute of talk:\n" + "\n".join(bad)
+
+
+def test_the_main_script_fits_the_talk():
+    d = deck.load(DECK)
+    total = script_length(d)
+    longest = sorted(d.main, key=characters, reverse=True)[:5]
+    assert total <= MAX_SCRIPT, (
+        f"the main part's notes have {total:,} characters, at most {MAX_SCRIPT:,} (about 25 minutes at 300 字/分); "
+        "the longest: " + ", ".join(f"slide {s.number}「{s.title}」 {characters(s)}" for s in longest))
+
+
+def test_main_notes_have_no_url_and_no_markdown():
+    bad = unspeakable(deck.load(DECK))
+    assert not bad, ("main-part speaker notes are read aloud from the presenter view, which shows them as plain "
+                     "text: move URLs to the claims ledger, the appendix or the notebook, and write names "
+                     "without Markdown:\n" + "\n".join(bad))
+
+
+def test_the_checks_name_the_slide_and_skip_the_appendix(tmp_path: Path):
+    long_note = "あ" * (MAX_NOTE + 1)
+    md = tmp_path / "deck.md"
+    md.write_text(textwrap.dedent(f"""\
+        ---
+        marp: true
+        ---
+
+        # 表紙
+
+        <!-- 短いノート -->
+
+        ---
+
+        # 長い
+
+        <!-- {long_note} -->
+
+        ---
+
+        # リンク
+
+        <!-- 出典は <https://example.com/> と `Trainer` の **説明** -->
+
+        ---
+
+        # {SUMMARY_TITLE}
+
+        ---
+
+        # {APPENDIX_PREFIX}：詳細
+
+        <!-- {long_note} https://example.com/ `code` -->
+        """), encoding="utf-8")
+    d = deck.load(md)
+    assert [s.title for s in d.main] == ["表紙", "長い", "リンク", SUMMARY_TITLE]
+    assert [s.title for s in d.appendix] == [f"{APPENDIX_PREFIX}：詳細"]
+    limit = f"(at most {MAX_NOTE}: about a minute of talk)"
+    assert too_long(d) == [f"{d.where(13)}: {MAX_NOTE + 1} characters of notes {limit}"]
+    assert "(slide 2「長い」)" in too_long(d)[0]
+    [link] = unspeakable(d)
+    assert link.endswith("(slide 3「リンク」): the note has 1 URL (https://example.com/), "
+                         "a backtick, ** (bold), an <http…> link")
+    assert script_length(d) == len("短いノート") + len(long_note) + len(
+        "出典は <https://example.com/> と `Trainer` の **説明**")
+
+
+def test_without_matome_the_appendix_starts_at_the_first_furoku(tmp_path: Path):
+    md = tmp_path / "deck.md"
+    md.write_text("# 表紙\n\n---\n\n# 本編\n\n---\n\n# 付録：A\n\n---\n\n# 付録：B\n", encoding="utf-8")
+    d = deck.load(md)
+    assert [s.number for s in d.main] == [1, 2] and [s.number for s in d.appendix] == [3, 4]
+    md.write_text("# 表紙\n\n---\n\n# 本編\n", encoding="utf-8")
+    assert len(deck.load(md).main) == 2
