@@ -1,0 +1,636 @@
+"""Claims of the appendix: the demo Trainer, figures, DataLoaders without a DataModule, the scheduler,
+worker processes, distributed training, LightningCLI, several nodes, SLURM, the display filter."""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import pytest
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.demos.boring_classes import BoringModel, RandomDataset
+from torch.utils.data import DataLoader, DistributedSampler
+
+from .ledger import Claim, Docs, Shown, claims, docs, shown
+from .lightning_fakes import fake_mps, interactive, launcher, tiny_fit, trainer
+
+QUICK = "付録：デモ用の小さな Trainer"
+CURVE = "付録：学習曲線を描く"
+DIGITS = "付録：データを見る"
+NO_DM = "付録：DataModule を使わない"
+SCHED = "付録：学習率スケジューラー"
+GUARD = "付録：`num_workers` を増やすときのガード"
+DDP_1, DDP_2 = "付録：特徴 5 `DistributedSampler` は自動（1/2）", "付録：特徴 5 `DistributedSampler` は自動（2/2）"
+STRATEGY = "付録：分散学習の `strategy` の選び方"
+CLI_1, CLI_2 = "付録：`LightningCLI`（1/2）：`train.py`", "付録：`LightningCLI`（2/2）：設定ファイル"
+NODES_1, NODES_2 = "付録：複数ノード（1/2）：予行演習", "付録：複数ノード（2/2）：クラスター"
+SLURM = "付録：複数 GPU・複数ノード（4/4）：SLURM と注意点"
+QUIET = "付録：表示を整える"
+START_METHODS = "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods"
+GPU_INTERMEDIATE = "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_intermediate.html"
+TORCHRUN = "https://lightning.ai/docs/pytorch/stable/clouds/cluster_intermediate_2.html"
+SLURM_DOCS = "https://lightning.ai/docs/pytorch/stable/clouds/cluster_advanced.html"
+CHECKED_WITH = "2.6.6"  # the version the deck states it was checked with (インストール)
+
+shown(
+    Shown(QUICK, "特徴を確かめるためだけの設定：数ステップで止まり", "hook_order.py",
+          "学習 1（training=True）: zero_grad → backward → step\n検証（training=False、grad=False）\n"),
+    Shown(QUICK, "max_steps で 2 ステップで止め、検証も 1 バッチだけにしている。", "hook_order.py",
+          "学習 1（training=True）: zero_grad → backward → step\n検証（training=False、grad=False）\n"),
+    Shown(QUICK, "使っているのは `Trainer` の普通のフラグだけ：渡したフラグで上書きできる", "scheduler.py", "20 "),
+    Shown(NO_DM, "`DataLoader` をそのまま `fit` に渡す", "plain_dataloaders.py", "5"),
+    Shown(NO_DM, "DataModule がなくても学習できる。", "plain_dataloaders.py", "5"),
+    Shown(SCHED, "return [optimizer], [{\"scheduler\": scheduler, \"interval\": \"step\"}]  # ステップごとに更新",
+          "scheduler.py", "20 4.0e-07"),
+    Shown(GUARD, "def train_dataloader(self):  # 2 つのワーカーで読み込む", "main_guard.py", "ワーカー 2 個"),
+    Shown(DDP_2, "CPU の 2 プロセスで分散学習（gloo）：`DataLoader` にはサンプラーを渡していない", "ddp_sampler.py",
+          "global_rank=1 node_rank=0 world_size=2  DistributedSampler"),
+    Shown(DDP_2, "2 つのプロセスが、それぞれ DistributedSampler で 55,000 枚の半分ずつを受け持っている。",
+          "ddp_sampler.py", "DistributedSampler: 27,500 / 55,000 枚"),
+    Shown(DDP_1, "分散学習では、同じスクリプトが複数のプロセスで動く。", "ddp_sampler.py", "global_rank=1"),
+    Shown(CLI_2, "シード、コールバック、ハイパーパラメーターを `config.yaml` に書いて渡す", "cli_config.sh",
+          "best.ckpt\nlast.ckpt"),
+    Shown(CLI_1, "クラスターでは、torchrun や srun がプロセスごとにこのファイルを実行する。", "two_nodes.sh",
+          "global_rank=1 node_rank=1 world_size=2"),
+    Shown(NODES_1, "クラスターと同じコマンドで試す", "two_nodes.sh", "global_rank=1 node_rank=1 world_size=2"),
+    Shown(NODES_1, "for NODE in 0 1; do  # クラスターでは、この torchrun を各ノードで 1 回ずつ実行する", "two_nodes.sh",
+          "global_rank=0 node_rank=0 world_size=2  DistributedSampler: 27,500 / 55,000 枚\n"
+          "global_rank=1 node_rank=1 world_size=2  DistributedSampler: 27,500 / 55,000 枚"),
+    Shown(NODES_1, "2 つのノードがランデブー、つまり待ち合わせで合流し、DistributedSampler が 55,000 枚を半分ずつに分けた。",
+          "two_nodes.sh", "global_rank=1 node_rank=1 world_size=2  DistributedSampler: 27,500 / 55,000 枚"),
+    Shown(NODES_1, "RankReport は、特徴 5 の付録で作った Callback をフラグで足している。", "two_nodes.sh",
+          "DistributedSampler: 27,500 / 55,000 枚"),
+)
+
+docs(
+    Docs(GUARD, "macOS・Windows・Python 3.14 以降の Linux：ワーカーがスクリプトを読み込み直す", START_METHODS),
+    Docs(GUARD, "macOS と Windows は spawn、Python 3.14 以降の Linux は forkserver が既定で、ガードがないと止まる。",
+         START_METHODS),
+    Docs(STRATEGY, "スクリプト | `\"ddp\"` | 推奨", GPU_INTERMEDIATE),
+    Docs(STRATEGY, "デバッグ | `\"ddp_spawn\"`", GPU_INTERMEDIATE),
+    Docs(STRATEGY, "Windows の PyTorch には NCCL がない。", "https://pytorch.org/docs/stable/distributed.html"),
+    Docs(NODES_2, "`on_node`・`for`・`wait_nodes` は予行演習用：クラスターでは各ノードで `torchrun` を実行", TORCHRUN),
+    Docs(NODES_2, "全ノードのコマンドは同じで、rdzv-id はジョブごとに変える。", TORCHRUN),
+    Docs(NODES_2, "公式ドキュメントは node_rank と master_addr を指定する書き方で、どちらも使える。", TORCHRUN),
+    Docs(SLURM, "SLURM では `srun` が各ノードに `--ntasks-per-node` 個のプロセスを起動する（`torchrun` は不要）", SLURM_DOCS),
+    Docs(SLURM, "`srun python train.py fit --trainer.devices=4 --trainer.num_nodes=2 ...` で起動する", SLURM_DOCS),
+    Docs(SLURM, "学習率の調整が必要になることもある", "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_faq.html"),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# the demo Trainer, figures
+
+
+@claims(Claim(QUICK, "数ステップで止まり、記録もチェックポイントも残さない"),
+        Claim(QUICK, "組み込みの `fast_dev_run` に近いが、こちらは止めるステップ数や記録を選べる"))
+def test_the_demo_flags_leave_nothing_and_fast_dev_run_drops_even_a_given_logger(quiet):
+    from pytorch_lightning.loggers import CSVLogger
+    from pytorch_lightning.loggers.logger import DummyLogger
+
+    quick = dict(max_steps=2, val_check_interval=2, limit_val_batches=1, devices=1, num_sanity_val_steps=0,
+                 enable_progress_bar=False, enable_model_summary=False, logger=False, enable_checkpointing=False)
+    t = pl.Trainer(accelerator="cpu", **quick)
+    t.fit(BoringModel())
+    assert t.global_step == 2 and not list(quiet.iterdir())
+    kept = pl.Trainer(accelerator="cpu", **(quick | {"max_steps": 3, "logger": CSVLogger(quiet)}))
+    assert kept.max_steps == 3 and type(kept.logger) is CSVLogger  # the demo's flags can choose both
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dev = pl.Trainer(fast_dev_run=3, logger=CSVLogger(quiet), accelerator="cpu", devices=1)
+    assert [type(lg) for lg in dev.loggers] == [DummyLogger]  # fast_dev_run drops the logger it is given
+
+
+@claims(Claim(CURVE, "TensorBoard の記録は、TensorBoard を開かなくても Python から読める。"))
+def test_tensorboard_records_are_readable_from_python(quiet):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    class Logs(BoringModel):
+        def training_step(self, batch, batch_idx):
+            out = super().training_step(batch, batch_idx)
+            self.log("train_loss", out["loss"])
+            return out
+
+    t = tiny_fit(logger=True, max_steps=3, log_every_n_steps=1, limit_val_batches=0)
+    t.fit(Logs())
+    events = EventAccumulator("lightning_logs/version_0")
+    events.Reload()
+    assert [e.step for e in events.Scalars("train_loss")] == [0, 1, 2]
+
+
+@claims(Claim(CURVE, "matplotlib の既定のフォントには日本語がないので、図の文字は英語にしている。"))
+def test_matplotlibs_default_font_has_no_japanese():
+    import matplotlib
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    path = font_manager.findfont(font_manager.FontProperties(family=matplotlib.rcParamsDefault["font.family"]))
+    font = FT2Font(path)
+    assert font.get_char_index(ord("A")) != 0 and font.get_char_index(ord("学")) == 0
+
+
+@claims(Claim(DIGITS, 'data.setup("fit")  # fit の前に Trainer が呼ぶのと同じ'),
+        Claim(DIGITS, "for ax, (x, y) in zip(axes, data.train_set):  # x：1×28×28 のテンソル、y：ラベル"))
+def test_the_trainer_calls_setup_fit_and_mnist_items_are_1x28x28_tensors(quiet):
+    from deck.paths import DATA
+    from torchvision import transforms
+    from torchvision.datasets import MNIST
+
+    if not (DATA / "MNIST" / "raw").is_dir():
+        pytest.skip("MNIST is not staged: make data")
+    x, y = MNIST(str(DATA), train=True, transform=transforms.ToTensor())[0]
+    assert x.shape == (1, 28, 28) and isinstance(y, int)
+    stages = []
+
+    class Data(pl.LightningDataModule):
+        def setup(self, stage):
+            stages.append(stage)
+
+        def train_dataloader(self):
+            return DataLoader(RandomDataset(32, 4), batch_size=2)
+
+    tiny_fit(max_steps=1, limit_val_batches=0).fit(BoringModel(), Data())
+    assert stages == ["fit"]
+
+
+# --------------------------------------------------------------------------------------------
+# the scheduler
+
+
+@claims(Claim(SCHED, "configure_optimizers は、オプティマイザーと一緒にスケジューラーも返せる。"),
+        Claim(SCHED, "OneCycleLR は学習率を上げてから下げるスケジューラーで、全体のステップ数を前もって知る必要がある。"))
+def test_onecycle_goes_up_then_down_once_per_step_and_needs_the_total(quiet):
+    rates = []
+
+    class OneCycle(BoringModel):
+        def configure_optimizers(self):
+            optimizer = torch.optim.Adam(self.parameters(), lr=0.1)
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, 1.0, self.trainer.estimated_stepping_batches)
+            return [optimizer], [{"scheduler": scheduler, "interval": "step"}]
+
+        def on_train_batch_start(self, batch, batch_idx):
+            rates.append(self.optimizers().param_groups[0]["lr"])
+
+    tiny_fit(max_steps=-1, max_epochs=1, limit_train_batches=10, limit_val_batches=0).fit(OneCycle())
+    top = rates.index(max(rates))
+    assert len(rates) == 10 and len(set(rates)) == 10  # a new rate at every step
+    assert 0 < top < 9 and rates[:top + 1] == sorted(rates[:top + 1]) and rates[top:] == sorted(rates[top:], reverse=True)
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="total_steps"):
+        torch.optim.lr_scheduler.OneCycleLR(optimizer, 1.0)  # it must be told how many steps there are
+
+
+@claims(Claim(SCHED, "steps = self.trainer.estimated_stepping_batches  # 学習全体のステップ数"),
+        Claim(SCHED, "estimated_stepping_batches は、max_epochs か max_steps から数えた全体のステップ数。"),
+        Claim(SCHED, "どちらも指定しないと、1000 エポックとして数えられる。"))
+def test_estimated_stepping_batches(quiet):
+    got = []
+
+    class Count(BoringModel):
+        def configure_optimizers(self):
+            got.append(self.trainer.estimated_stepping_batches)
+            return super().configure_optimizers()
+
+    for flags in (dict(max_epochs=3), dict(max_epochs=3, max_steps=4), dict(max_steps=20), dict(max_steps=2, max_epochs=None)):
+        t = tiny_fit(**({"max_steps": -1, "limit_train_batches": 10, "limit_val_batches": 0} | flags))
+        t.fit(Count())
+    assert got == [30, 4, 20, 2]
+
+    class Stop(Exception):
+        pass
+
+    class Peek(BoringModel):
+        def configure_optimizers(self):
+            got.append(self.trainer.estimated_stepping_batches)
+            raise Stop  # no need to train 1000 epochs to see the count
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = pl.Trainer(limit_train_batches=10, accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
+                       enable_checkpointing=False, enable_model_summary=False)
+    assert t.max_epochs is None and t.max_steps == -1
+    with pytest.raises(Stop):
+        t.fit(Peek())
+    assert got[-1] == 10 * 1000
+
+
+@claims(Claim(SCHED, "EarlyStopping で途中で止まると学習率は下がりきらないので、一緒に使うなら ReduceLROnPlateau を使う。"))
+def test_early_stopping_cuts_onecycle_short_and_plateau_follows_the_metric(quiet):
+    from pytorch_lightning.callbacks import EarlyStopping
+
+    class Flat(BoringModel):
+        def validation_step(self, batch, batch_idx):
+            self.log("val_loss", 1.0)
+
+    class OneCycle(Flat):
+        def configure_optimizers(self):
+            optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, 1.0, self.trainer.estimated_stepping_batches)
+            return [optimizer], [{"scheduler": scheduler, "interval": "step"}]
+
+    flags = dict(max_steps=-1, max_epochs=10, limit_train_batches=4, limit_val_batches=1)
+    t = tiny_fit(callbacks=[EarlyStopping(monitor="val_loss", patience=1)], **flags)
+    t.fit(OneCycle())
+    assert t.current_epoch < 10 and t.optimizers[0].param_groups[0]["lr"] > 0.1  # stopped high, not annealed
+
+    class Plateau(Flat):
+        def configure_optimizers(self):
+            optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=0)
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "monitor": "val_loss"}}
+
+    t = tiny_fit(**(flags | {"max_epochs": 3}))
+    t.fit(Plateau())
+    assert t.optimizers[0].param_groups[0]["lr"] < 0.1  # lowered when val_loss stopped improving
+
+
+# --------------------------------------------------------------------------------------------
+# worker processes and the __main__ guard
+
+
+@claims(Claim(GUARD, "macOS と Windows は spawn"))
+def test_macos_and_windows_start_processes_with_spawn():
+    code = ("import sys; sys.platform = {!r}; import multiprocessing.context as c; "
+            "print(c._default_context.get_start_method())")
+    got = {p: subprocess.run([sys.executable, "-c", code.format(p)], capture_output=True, text=True).stdout.strip()
+           for p in ("darwin", "linux")}
+    assert got == {"darwin": "spawn", "linux": "fork"}  # (this Python is older than 3.14)
+    ctx = multiprocessing.context._default_context
+    original = sys.platform
+    try:
+        sys.platform = "win32"
+        assert ctx.get_all_start_methods() == ["spawn"]
+    finally:
+        sys.platform = original
+
+
+@claims(Claim(GUARD, "if __name__ == \"__main__\":  # ないと spawn・forkserver で RuntimeError になる"),
+        Claim(GUARD, "ガードの下は、ワーカーが読み込み直したときには実行されない。"),
+        Claim(GUARD, "Python 3.13 までの Linux は fork なので起きない。"),
+        Claim(GUARD, "num_workers が 0 のままなら、ガードはなくても動く。"),
+        Claim(CLI_1, "if __name__ == \"__main__\":  # spawn・forkserver で読み込み直されたときは学習しない"))
+def test_without_the_guard_spawn_and_forkserver_fail_and_fork_does_not(tmp_path):
+    # DataLoader workers are processes of the default multiprocessing context, so a plain Process
+    # without the guard shows what a worker meets, without torch.
+    assert torch.multiprocessing.get_context is multiprocessing.get_context
+    assert DataLoader(range(4), num_workers=0)._get_iterator().__class__.__name__ == "_SingleProcessDataLoaderIter"
+    script = tmp_path / "noguard.py"
+    script.write_text(textwrap.dedent("""
+        import multiprocessing, sys
+        print("main as", __name__)
+        worker = multiprocessing.get_context(sys.argv[1]).Process(target=print, args=("worker",))
+        worker.start()
+        worker.join()
+        print("exit", worker.exitcode)
+    """))
+    run = lambda method: subprocess.run([sys.executable, str(script), method], capture_output=True, text=True, timeout=60)  # noqa: E731
+    for method in ("spawn", "forkserver"):  # both import the main script again, as __mp_main__
+        started = run(method)
+        assert "RuntimeError" in started.stderr and "bootstrapping phase" in started.stderr, method
+        assert "exit 1" in started.stdout and "main as __mp_main__" in started.stdout, method
+    assert run("fork").stdout.split() == ["main", "as", "__main__", "worker", "exit", "0"]
+
+
+# --------------------------------------------------------------------------------------------
+# distributed
+
+
+@claims(Claim(DDP_1, "1 回だけ表示・保存する：`if trainer.is_global_zero:`、`LightningModule` の中は `self.print()`"),
+        Claim(DDP_1, "1 回だけでよい表示や保存は、ランク 0 のプロセスだけで行う。"),
+        Claim(DDP_1, "print すると全プロセスの出力が混ざる"))
+def test_is_global_zero_and_self_print_act_once(quiet):
+    class Once(BoringModel):
+        def on_train_start(self):
+            with open(f"printed{self.global_rank}.txt", "w") as out:
+                print("print", file=out)
+                self.print("self.print", file=out)
+            if self.trainer.is_global_zero:
+                Path("saved.txt").write_text("once")
+
+    tiny_fit(devices=2, strategy="ddp_fork", max_steps=1, limit_val_batches=0).fit(Once())
+    assert Path("printed0.txt").read_text().split() == ["print", "self.print"]
+    assert Path("printed1.txt").read_text().split() == ["print"]  # print runs in every process, self.print once
+    assert Path("saved.txt").read_text() == "once"
+
+
+@claims(Claim(DDP_2, "枚数がプロセス数で割り切れないときは、一部のデータを重複させて枚数をそろえる。"))
+def test_distributed_sampler_pads_when_uneven():
+    ranks = [list(DistributedSampler(range(5), num_replicas=2, rank=r, shuffle=False)) for r in (0, 1)]
+    assert ranks == [[0, 2, 4], [1, 3, 0]]
+
+
+@claims(Claim(DDP_2, "CPU の 2 プロセスで分散学習（gloo）"),
+        Claim(STRATEGY, "GPU の分散学習は NCCL を使う"))
+def test_cpu_ddp_uses_gloo_and_cuda_defaults_to_nccl():
+    from lightning_fabric.utilities.distributed import _get_default_process_group_backend_for_device
+
+    assert trainer(accelerator="cpu", devices=2).strategy._get_process_group_backend() == "gloo"
+    assert _get_default_process_group_backend_for_device(torch.device("cuda")) == "nccl"
+
+
+@claims(Claim(DDP_2, "ノートブックでも動くよう、strategy は ddp_fork にしている。"),
+        Claim(STRATEGY, "`\"ddp_notebook\"`（= `\"ddp_fork\"`）"),
+        Claim(STRATEGY, "`devices` を 2 以上にすれば `\"auto\"` でも選ばれる"),
+        Claim(STRATEGY, "推奨：`\"auto\"`（既定値）でも選ばれる"))
+def test_auto_is_ddp_in_a_script_and_fork_in_a_notebook(monkeypatch):
+    from pytorch_lightning.strategies import StrategyRegistry
+
+    assert StrategyRegistry["ddp_notebook"]["init_params"]["start_method"] == "fork"
+    assert StrategyRegistry["ddp_fork"]["init_params"]["start_method"] == "fork"
+    script = trainer(accelerator="cpu", devices=2)
+    assert (type(script.strategy).__name__, launcher(script)) == ("DDPStrategy", "_SubprocessScriptLauncher")
+    interactive(monkeypatch)
+    notebook = trainer(accelerator="cpu", devices=2)
+    assert (launcher(notebook), notebook.strategy.launcher._start_method) == ("_MultiProcessingLauncher", "fork")
+    assert trainer(accelerator="cpu", devices=2, strategy="ddp_fork").strategy.launcher.is_interactive_compatible
+
+
+@claims(Claim(STRATEGY, "Windows では使えない"))
+def test_fork_does_not_exist_on_windows(monkeypatch):
+    ctx = multiprocessing.context._default_context
+    for platform, has_fork in (("linux", True), ("darwin", True), ("win32", False)):
+        monkeypatch.setattr(sys, "platform", platform)
+        assert ("fork" in ctx.get_all_start_methods()) is has_fork, platform
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(torch.multiprocessing, "get_all_start_methods", lambda: ["spawn"])  # as on Windows
+    with pytest.raises(ValueError, match="process forking is not supported on this platform"):
+        trainer(accelerator="cpu", devices=2, strategy="ddp_fork")
+
+
+@claims(Claim(STRATEGY, "`\"ddp_spawn\"` | ノートブックでは使えない"),
+        Claim(STRATEGY, "そのため Lightning は、ノートブックでは fork 以外の ddp と ddp_spawn をエラーにする。"))
+def test_ddp_and_ddp_spawn_are_refused_in_a_notebook(monkeypatch):
+    from lightning_fabric.utilities.exceptions import MisconfigurationException
+
+    interactive(monkeypatch)
+    for strategy in ("ddp", "ddp_spawn"):
+        with pytest.raises(MisconfigurationException, match="not compatible with an interactive environment"):
+            trainer(accelerator="cpu", devices=2, strategy=strategy)
+
+
+@claims(Claim(STRATEGY, "macOS の CPU で試すなら `accelerator=\"cpu\"` も指定する（`\"auto\"` だと MPS になり、MPS は 1 台だけ）"))
+def test_macos_auto_is_mps_with_one_device(monkeypatch):
+    fake_mps(monkeypatch)
+    with pytest.raises(Exception, match="only has: \\[0\\]"):
+        trainer(devices=2)
+    assert type(trainer(accelerator="cpu", devices=2).strategy).__name__ == "DDPStrategy"
+
+
+# --------------------------------------------------------------------------------------------
+# LightningCLI
+
+
+class CliModel(BoringModel):
+    def __init__(self, lr: float = 1e-2):
+        super().__init__()
+        self.lr = lr
+
+    def validation_step(self, batch, batch_idx):
+        self.log("val_loss", super().validation_step(batch, batch_idx)["x"])
+
+
+class CliData(pl.LightningDataModule):
+    def __init__(self, batch_size: int = 128):
+        super().__init__()
+        self.batch_size = batch_size
+
+    def train_dataloader(self):
+        return DataLoader(RandomDataset(32, 16), batch_size=4)
+
+    val_dataloader = test_dataloader = train_dataloader
+
+
+@claims(Claim(CLI_1, "各クラスの引数がフラグになる：`python train.py fit --model.lr=0.004 --data.batch_size=256`"),
+        Claim(CLI_1, "LightningCLI は、各クラスの init の引数と型ヒントからフラグを作る。"),
+        Claim(CLI_1, "一覧は fit の help で、今の設定は print_config で YAML として見られる。"),
+        Claim(CLI_1, "fit、validate、test、predict がサブコマンドになる。"))
+def test_lightning_cli_makes_flags_from_the_signatures(quiet, capsys):
+    from pytorch_lightning.cli import LightningCLI
+
+    assert list(LightningCLI.subcommands()) == ["fit", "validate", "test", "predict"]
+    cli = LightningCLI(CliModel, CliData, run=False, trainer_defaults={"logger": False, "enable_progress_bar": False},
+                       args=["--trainer.max_epochs=10", "--model.lr=0.004", "--data.batch_size=256"])
+    assert (cli.trainer.max_epochs, cli.model.lr, cli.datamodule.batch_size) == (10, 0.004, 256)
+    with pytest.raises(SystemExit):
+        LightningCLI(CliModel, CliData, args=["fit", "--help"])
+    shown = capsys.readouterr().out
+    assert "--model.lr LR" in shown and "--data.batch_size BATCH_SIZE" in shown and "(type: float" in shown
+    with pytest.raises(SystemExit):
+        LightningCLI(CliModel, CliData, args=["fit", "--model.lr=0.02", "--print_config"])
+    assert "lr: 0.02" in capsys.readouterr().out  # YAML
+
+
+CONFIG = """\
+seed_everything: 42
+trainer:
+  max_epochs: 10
+  accelerator: cpu
+  devices: 1
+  logger: false
+  enable_progress_bar: false
+  enable_model_summary: false
+  callbacks:
+    - class_path: pytorch_lightning.callbacks.ModelCheckpoint
+      init_args: {dirpath: cli_checkpoints, filename: best, monitor: val_loss, save_last: true}
+    - class_path: pytorch_lightning.callbacks.EarlyStopping
+      init_args: {monitor: val_loss, patience: 3}
+model:
+  lr: 0.001
+"""
+
+
+@claims(Claim(CLI_1, "コールバックとシードは、次のスライドの設定ファイルに書く"),
+        Claim(CLI_2, "設定ファイルより後に書いたフラグが優先される。"),
+        Claim(CLI_2, "設定ファイルには、Trainer のコールバック、乱数のシード、モデルとデータの引数をまとめて書ける。"),
+        Claim(CLI_2, "テストは python train.py test に同じ設定ファイルと ckpt_path を渡す。"),
+        Claim(CLI_2, "実験ごとに設定ファイルを残しておけば、同じ条件で何度でも学習し直せる。"))
+def test_a_config_file_brings_seed_callbacks_and_arguments(quiet):
+    from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+    from pytorch_lightning.cli import LightningCLI
+
+    Path("experiment.yaml").write_text(CONFIG)  # (config.yaml is what LightningCLI saves in the log folder)
+    runs = []
+    for _ in range(2):
+        cli = LightningCLI(CliModel, CliData, save_config_kwargs={"overwrite": True}, args=["fit", "--config", "experiment.yaml", "--trainer.max_epochs=2",
+                                                    "--trainer.limit_train_batches=2"])
+        assert cli.trainer.max_epochs == 2  # the flag after the file wins
+        assert cli.config["fit"]["seed_everything"] == 42 and cli.model.lr == 0.001
+        kinds = {type(c) for c in cli.trainer.callbacks}
+        assert {ModelCheckpoint, EarlyStopping} <= kinds and cli.trainer.checkpoint_callback.dirpath.endswith("cli_checkpoints")
+        runs.append(cli.model.layer.weight.detach().clone())
+        assert sorted(p.name for p in Path("cli_checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
+        shutil.rmtree("cli_checkpoints") if len(runs) == 1 else None
+    assert torch.equal(*runs)  # the same file, the same run
+    before = LightningCLI(CliModel, CliData, run=False,
+                          args=["--trainer.max_epochs=1", "--config", "experiment.yaml"])
+    assert before.trainer.max_epochs == 10  # a flag before the file is overridden by it
+    tested = LightningCLI(CliModel, CliData, save_config_kwargs={"overwrite": True}, args=["test", "--config", "experiment.yaml",
+                                                   "--ckpt_path", "cli_checkpoints/best.ckpt"])
+    assert tested.trainer.ckpt_path.endswith("best.ckpt")
+
+
+# --------------------------------------------------------------------------------------------
+# several nodes, SLURM
+
+
+@claims(Claim(NODES_1, "fast_dev_run=5 なので、実際に学習したのは各ノード 5 バッチだけ。"))
+def test_fast_dev_run_5(quiet):
+    t = trainer(fast_dev_run=5, accelerator="cpu", devices=1)
+    assert (t.limit_train_batches, t.limit_val_batches, t.max_steps) == (5, 5, 5)
+    t.fit(BoringModel())
+    assert t.global_step == 5
+
+
+@claims(Claim(NODES_2, "`4`（`--nproc-per-node` と同じ）"),
+        Claim(NODES_2, "`--nnodes` と `--trainer.num_nodes` はどちらも 2（ずれると Lightning がエラー）"))
+def test_torchrun_is_detected_and_its_sizes_must_match_the_trainer(monkeypatch):
+    from lightning_fabric.plugins.environments import TorchElasticEnvironment
+
+    for key, value in dict(TORCHELASTIC_RUN_ID="mnist", RANK="0", LOCAL_RANK="0", GROUP_RANK="0", WORLD_SIZE="8",
+                           LOCAL_WORLD_SIZE="4", MASTER_ADDR="head", MASTER_PORT="29500").items():
+        monkeypatch.setenv(key, value)
+    assert TorchElasticEnvironment.detect()
+    TorchElasticEnvironment().validate_settings(num_devices=4, num_nodes=2)
+    for devices, nodes in ((4, 1), (2, 2)):
+        with pytest.raises(ValueError, match="does not match the world size"):
+            TorchElasticEnvironment().validate_settings(num_devices=devices, num_nodes=nodes)
+
+
+@claims(Claim(NODES_2, "c10d のランデブーでは node-rank は使われず、ノードの番号はホスト名の順に決まるので、HEAD のノードが 0 番とは限らない。"),
+        Claim(NODES_2, "ランデブー役のノード（どれか 1 台）のホスト名"))
+def test_c10d_ranks_the_nodes_by_host_name():
+    from types import SimpleNamespace
+
+    from torch.distributed.elastic.rendezvous import dynamic_rendezvous as rdzv
+
+    head, other = rdzv._NodeDesc("node1", 100, 0), rdzv._NodeDesc("node0", 200, 0)  # HEAD is node1
+    executor = object.__new__(rdzv._DistributedRendezvousOpExecutor)
+    executor._state = rdzv._RendezvousState()
+    executor._state.participants = {head: 0, other: 0}  # node-rank is not among what a node brings
+    executor._node, executor._settings = head, SimpleNamespace(run_id="mnist-1")
+    executor._record = lambda **kwargs: None
+    executor._mark_rendezvous_complete()
+    assert executor._state.participants == {other: 0, head: 1}  # node0 is rank 0, HEAD is not
+
+
+@claims(Claim(SLURM, "`sbatch` のスクリプトに `--nodes=2`、`--ntasks-per-node=4`（= `devices`）を書く"),
+        Claim(SLURM, "`--ntasks-per-node` と `devices`、`--nodes` と `num_nodes` が合わないと Lightning がエラーにする。"),
+        Claim(SLURM, "Lightning は、SLURM の環境変数からランクを読む。"))
+def test_slurm_tasks_and_nodes_must_match_the_trainer(monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)  # no srun here: skip the "srun not used" hint
+    env = dict(SLURM_NTASKS="8", SLURM_NTASKS_PER_NODE="4", SLURM_NNODES="2", SLURM_JOB_NAME="train",
+               SLURM_NODELIST="node[1-2]", SLURM_JOB_ID="1", SLURM_PROCID="0", SLURM_LOCALID="0", SLURM_NODEID="0")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    t = trainer(accelerator="cpu", devices=4, num_nodes=2, strategy="ddp")
+    cluster = t.strategy.cluster_environment
+    assert type(cluster).__name__ == "SLURMEnvironment" and t.world_size == 8
+    monkeypatch.setenv("SLURM_PROCID", "5")
+    monkeypatch.setenv("SLURM_NODEID", "1")
+    assert (cluster.global_rank(), cluster.node_rank()) == (5, 1)
+    cluster.validate_settings(num_devices=4, num_nodes=2)
+    with pytest.raises(ValueError, match="ntasks-per-node=4"):
+        cluster.validate_settings(num_devices=2, num_nodes=2)
+    with pytest.raises(ValueError, match="--nodes=2"):
+        cluster.validate_settings(num_devices=4, num_nodes=1)
+
+
+@claims(Claim(SLURM, "実効バッチサイズは 128 × 8 プロセス = 1,024 になる。"))
+def test_each_process_loads_its_own_full_batch():
+    from pytorch_lightning.trainer.states import RunningStage
+
+    t = trainer(accelerator="cpu", devices=2, strategy="ddp")
+    loader = t._data_connector._prepare_dataloader(
+        DataLoader(range(1000), batch_size=128, shuffle=True), shuffle=True, mode=RunningStage.TRAINING)
+    assert loader.batch_size == 128 and isinstance(loader.sampler, DistributedSampler)
+    assert loader.sampler.num_replicas == t.world_size == 2  # each of world_size processes: 128 per step
+
+
+@claims(Claim(SLURM, "学習中の `train_loss` には付けない。毎ステップの通信が増える。"))
+def test_sync_dist_on_a_training_step_reduces_at_every_step(quiet, monkeypatch):
+    from pytorch_lightning.strategies import DDPStrategy
+
+    reduce = DDPStrategy.reduce
+
+    def counted(self, *args, **kwargs):
+        with open(f"reduced{self.global_rank}.txt", "a") as out:
+            out.write("x")
+        return reduce(self, *args, **kwargs)
+
+    monkeypatch.setattr(DDPStrategy, "reduce", counted)  # inherited by the forked processes
+
+    class Synced(BoringModel):
+        def training_step(self, batch, batch_idx):
+            out = super().training_step(batch, batch_idx)
+            self.log("train_loss", out["loss"], sync_dist=True)
+            return out
+
+    tiny_fit(devices=2, strategy="ddp_fork", max_steps=3, limit_val_batches=0).fit(Synced())
+    assert len(Path("reduced1.txt").read_text()) >= 3  # one all-reduce per step at least
+
+
+# --------------------------------------------------------------------------------------------
+# the display filter (its block is the deck's; the behaviour is tested here on its own code)
+
+FILTER = """\
+import logging
+import warnings
+
+import pytorch_lightning as pl
+
+log = logging.getLogger(pl.utilities.rank_zero.__name__)
+log.addFilter(lambda record: "Tip:" not in record.getMessage())
+warnings.filterwarnings("ignore", ".*LeafSpec", FutureWarning)
+"""
+
+
+def _checked_version_only():
+    if pl.__version__ != CHECKED_WITH:
+        pytest.skip(f"the sentence is about Lightning {CHECKED_WITH}; installed: {pl.__version__}")
+
+
+@claims(Claim(QUIET, "Lightning AI のサービスの案内（Tip）と、Lightning 自身のコードが原因の警告を止める"),
+        Claim(QUIET, "log = logging.getLogger(pl.utilities.rank_zero.__name__)  # Lightning の情報を表示するロガー"),
+        Claim(QUIET, "log.addFilter(lambda record: \"Tip:\" not in record.getMessage())  # Tip の行だけを落とす"),
+        Claim(QUIET, "ほかの表示（`GPU available` の行やモデルの要約など）はそのまま残る"),
+        Claim(QUIET, "Lightning 2.6 は、litlogger などを勧める Tip を表示する。"))
+def test_the_filter_drops_only_lightnings_tips(quiet, rank_zero_log, caplog):
+    _checked_version_only()
+    pl.Trainer(accelerator="cpu", devices=1, enable_progress_bar=False)
+    tips = [r for r in caplog.records if "💡 Tip" in r.getMessage()]
+    assert tips and "litlogger" in tips[0].getMessage() and {r.name for r in tips} == {rank_zero_log.name}
+    caplog.clear()
+    with warnings.catch_warnings():
+        exec(FILTER, {"__name__": "__main__"})
+    t = pl.Trainer(enable_progress_bar=False, max_steps=1, limit_val_batches=0, accelerator="cpu", devices=1)
+    t.fit(BoringModel())
+    shown = caplog.text
+    assert "Tip" not in shown and "litlogger" not in shown and "litmodels" not in shown
+    assert "GPU available" in shown and "Trainable params" in shown and "`Trainer.fit` stopped" in shown
+
+
+@claims(Claim(QUIET, "warnings.filterwarnings(\"ignore\", \".*LeafSpec\", FutureWarning)  # Lightning のコードが出す torch の非推奨警告"),
+        Claim(QUIET, "LeafSpec の FutureWarning は、Lightning 2.6.6 が torch で非推奨になった LeafSpec を今も使っているために出る（torch 2.14 でも出る）。"),
+        Claim(QUIET, "どちらも利用者が対処するものではない。警告を止めるのは、この 1 つに限っている。"))
+def test_the_filter_silences_the_leafspec_futurewarning_only():
+    _checked_version_only()
+    from pytorch_lightning.utilities import _pytree
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _pytree._tree_flatten(1.0)  # Lightning's own code, called by every fit
+    assert [(w.category, Path(w.filename).name) for w in caught] == [(FutureWarning, "_pytree.py")]
+    assert "LeafSpec" in str(caught[0].message) and "pytorch_lightning" in caught[0].filename
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(FILTER, {"__name__": "__main__"})
+        _pytree._tree_flatten(1.0)
+        warnings.warn("another FutureWarning", FutureWarning)
+    assert [str(w.message) for w in caught] == ["another FutureWarning"]

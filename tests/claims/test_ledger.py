@@ -1,0 +1,181 @@
+"""The one module of the ledger that reads the deck (``reads_deck``: it runs on every prose edit): each
+registered claim is still on its slide, each shown claim's text is in its block, each docs URL is on the
+appendix; and the claims whose evidence is the deck itself (its blocks, notebook, figure records)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from functools import cache
+from urllib.parse import urljoin
+
+import pytest
+
+import deck
+from deck.paths import DECKS
+
+from . import ledger
+from .ledger import Claim, Docs, Shown, claims
+
+pytestmark = pytest.mark.reads_deck
+DECK = DECKS[0]
+REFERENCES = ("付録：参考資料", "付録：本資料とリポジトリ")  # the appendix slides that hold the links
+
+
+def model() -> deck.Deck:
+    return deck.load(DECK)
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)  # a quote may wrap in the source
+
+
+def slides() -> dict[str, deck.Slide]:
+    return {s.title: s for s in model().slides if s.title}
+
+
+def problem(claim: Claim) -> str | None:
+    slide = slides().get(claim.slide)
+    if slide is None:
+        return f"no slide headed「{claim.slide}」any more"
+    if _flat(claim.quote) not in _flat(slide.source):
+        return f"slide「{claim.slide}」no longer says「{claim.quote}」"
+    return None
+
+
+def where(entry: ledger.Entry) -> str:
+    return entry.test if isinstance(entry, ledger.Tested) else f"{entry.kind} {entry.claim.quote[:30]}…"
+
+
+def test_every_claim_is_still_on_its_slide():
+    problems = sorted({f"{where(e)}: {p}" for e in ledger.everything() if (p := problem(e.claim))})
+    assert not problems, "revisit these claims (tests/claims/):\n" + "\n".join(problems)
+
+
+def test_every_shown_claim_is_in_its_blocks_checked_output_or_code():
+    blocks = {b.name: b for b in model().blocks}
+    problems = []
+    for entry in (e for e in ledger.everything() if isinstance(e, Shown)):
+        block = blocks.get(entry.block)
+        if block is None:
+            problems.append(f"{entry.quote[:30]}…: no block {entry.block}")
+        elif entry.text not in (block.expected_output or "") and entry.text not in block.code:
+            problems.append(f"{entry.quote[:30]}…: {entry.block} neither shows nor runs「{entry.text}」")
+    assert not problems, "\n".join(problems)
+
+
+@cache
+def _linked(text: str) -> frozenset[str]:
+    """The URLs a references slide gives: <https://…> and the `name.html` written after one on its line."""
+    found = set()
+    for line in text.splitlines():
+        urls = re.findall(r"<(https?://[^>\s]+)>|\]\((https?://[^)\s]+)\)", line)
+        urls = [a or b for a, b in urls]
+        found.update(urls)
+        if urls:
+            found.update(urljoin(urls[0], name) for name in re.findall(r"`([\w./-]+\.html)`", line))
+    return frozenset(found)
+
+
+def test_every_docs_url_is_on_the_appendix():
+    everything = slides()
+    references = [s for title, s in everything.items() if title.startswith(REFERENCES)]
+    assert references and all(s.appendix for s in references), "no references slide in the appendix"
+    missing = set()
+    for entry in (e for e in ledger.everything() if isinstance(e, Docs)):
+        own = everything.get(entry.slide)
+        places = references + ([own] if own and own.appendix else [])
+        if not any(entry.url in _linked(s.source) for s in places):
+            missing.add(entry.url)
+    assert not missing, ("add these URLs to 「付録：参考資料」 (claims of tests/claims/ cite them):\n"
+                         + "\n".join(sorted(missing)))
+
+
+def test_the_counts_come_from_the_registry(capsys):
+    counts = ledger.counts()
+    assert all(counts[kind] for kind in ("shown", "tested", "docs"))
+    with capsys.disabled():
+        print(f"\nclaims ledger: {counts}")
+
+
+# --------------------------------------------------------------------------------------------
+# claims whose evidence is the deck itself
+
+
+@claims(Claim("PyTorch Lightning 入門", "スライドのコードはすべて実際に動かして確かめたもので、そのままコピーして使える。"),
+        Claim("付録：本資料とリポジトリ", "コードブロックは `pytest-codeblocks` ですべて実行してテストしている（GPU と SLURM のコマンドは除く）"))
+def test_every_block_runs():
+    assert [b.name for b in model().blocks if b.skipped or b.marks] == []
+
+
+@claims(Claim("付録：本資料とリポジトリ", "`PyTorchLightningExampleOnMNIST.ipynb`：本資料のコードを順に並べたノートブック（Jupyter・Colab）"),
+        Claim("まとめ", "ノートブック `PyTorchLightningExampleOnMNIST.ipynb`：今日のコードと付録を手元で実行"),
+        Claim("付録：表示を整える", "ノートブックでは、このセルをインストールの直後に実行する"))
+def test_the_notebook_is_the_decks_code_with_the_display_cell_after_the_install():
+    from tools import notebook  # (that the committed notebook is this build: make check, tests/test_generate.py)
+
+    code = [c.source for c in notebook.build(DECK).cells if c.cell_type == "code"]
+    assert code[0].startswith("%pip install") and "pytorch-lightning" in code[0]
+    assert "log.addFilter" in code[1]  # the display cell, right after the install
+    for block in model().blocks:
+        if block.info in ("python",) and not block.is_module:
+            last = block.code.strip().splitlines()[-1]
+            assert any(last in cell for cell in code), block.name
+
+
+@claims(Claim("インストール", "動作確認：2.6.6"))
+def test_the_stated_version_is_the_recorded_one_and_the_installed_one_is_allowed():
+    import importlib.metadata
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    from deck.paths import ROOT
+    from tools import figures
+
+    stated = re.search(r"動作確認：(\d+\.\d+\.\d+)", slides()["インストール"].prose).group(1)
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in figures.folder(model()).glob("*.json")]
+    recorded = {r["versions"]["pytorch-lightning"] for r in records if "pytorch-lightning" in r.get("versions", {})}
+    assert recorded == {stated}, f"the deck says {stated}; its figures were recorded with {sorted(recorded)}"
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["dependency-groups"]["deck"]
+    allowed = next(Requirement(r) for r in groups if isinstance(r, str) and r.startswith("pytorch-lightning"))
+    assert importlib.metadata.version("pytorch-lightning") in allowed.specifier and stated in allowed.specifier
+
+
+@claims(Claim("インストール", "Colab には torch が入っているので、この 1 行目だけでよい。"))
+def test_the_first_install_line_names_no_torch_and_no_upgrade():
+    from packaging.requirements import Requirement
+
+    install = next(b for b in model().blocks if b.name == "install.sh")
+    first = install.code.splitlines()[0]
+    assert first.startswith("pip install ") and "-U" not in first.split() and "--upgrade" not in first
+    assert not re.search(r"\btorch\b(?!vision)", first), "the install line names no torch"
+    # Everything is installed here, as torch/torchvision/matplotlib/tensorboard are on Colab: pip keeps them.
+    report = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--quiet", "--report",
+                             "-", *shlex.split(first)[2:]], capture_output=True, text=True)
+    if report.returncode and "tensorboard" in report.stderr:
+        pytest.skip("tensorboard is not installed in this venv")
+    assert json.loads(report.stdout)["install"] == []
+    import importlib.metadata
+
+    torch_req = next(Requirement(r) for r in importlib.metadata.requires("pytorch-lightning")
+                     if Requirement(r).name == "torch")
+    assert not torch_req.marker and torch_req.specifier.contains("2.11.0")  # Colab's torch (its pip freeze) is accepted
+
+
+@claims(Claim("学習の記録を見る", "図は、前のスライドの実行の記録から描いたもの。"),
+        Claim("付録：学習曲線を描く", "「Trainer：学習とテスト」の実行が TensorBoard に書いた記録を読み、matplotlib で描く"))
+def test_the_learning_curve_is_drawn_from_the_first_fits_record():
+    from tools import figures
+
+    record = json.loads((figures.folder(model()) / "learning_curve.json").read_text(encoding="utf-8"))
+    assert record["block"] in ("learning_curve.py", "fit.py")
+    steps = record["plotted"]["axes"][0]["lines"][0]["x"]
+    assert steps and all((s + 1) % 50 == 0 for s in steps)  # train_loss every 50 steps
+    code = next(b for b in model().blocks if b.name == "learning_curve.py").code
+    assert 'EventAccumulator("lightning_logs/version_0")' in code
+    names = [b.name for b in model().blocks]
+    assert names.index("fit.py") < names.index("learning_curve.py")
