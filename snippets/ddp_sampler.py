@@ -2,7 +2,7 @@ from pathlib import Path
 
 from litdatamodule import LitDataModule
 from litmodule import LitModule
-from quick import quick_trainer
+from quick import quick_trainer  # 数ステップで止まるデモ用
 from rank_report import RankReport
 
 trainer = quick_trainer(accelerator="cpu", devices=2, strategy="ddp_fork",

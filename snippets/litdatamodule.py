@@ -16,20 +16,20 @@ class LitDataModule(pl.LightningDataModule):
             transforms.Normalize((0.1307,), (0.3081,)),  # MNIST の平均と標準偏差
         ])
 
-    def prepare_data(self):
-        # ダウンロードだけ：fit・test のたびに、各ノードのローカルランク 0 でだけ呼ばれる
+
+    def prepare_data(self):  # ダウンロードだけ：fit や test のたびに 1 台で 1 回
         MNIST(self.data_dir, train=True, download=True)
         MNIST(self.data_dir, train=False, download=True)
 
-    def setup(self, stage: str):
-        # 各プロセスで呼ばれる：ここで self に Dataset を持たせる
+    def setup(self, stage: str):  # 各プロセスで呼ばれる：self に Dataset を持たせる
         if stage == "fit":
             full = MNIST(self.data_dir, train=True, transform=self.transform)
-            self.train_set, self.val_set = random_split(
+            self.train_set, self.val_set = random_split(  # シード固定：毎回同じ分け方
                 full, [55_000, 5_000], generator=torch.Generator().manual_seed(42)
             )
         if stage == "test":
             self.test_set = MNIST(self.data_dir, train=False, transform=self.transform)
+
 
     def train_dataloader(self):
         return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True)

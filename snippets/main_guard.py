@@ -2,7 +2,7 @@ from torch.utils.data import DataLoader
 
 from litdatamodule import LitDataModule
 from litmodule import LitModule
-from quick import quick_trainer
+from quick import quick_trainer  # 数ステップで止まるデモ用
 
 
 class ParallelDataModule(LitDataModule):

@@ -3,16 +3,14 @@ import torch
 import torch.nn.functional as F
 
 
-def fit_plain(model, data, steps: int, lr: float = 1e-2) -> float:
+def fit_plain(model, loader, steps, lr=2e-3, device="cpu"):
+    model.to(device)  # モデルをデバイスへ
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
-    model.train()
-    for step, (x, y) in enumerate(data.train_dataloader()):
-        if step == steps:
-            break
+    model.train()  # 学習モードにする
+    for _, (x, y) in zip(range(steps), loader):  # steps バッチだけ学習する
+        x, y = x.to(device), y.to(device)  # バッチもデバイスへ
         optimizer.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         optimizer.step()
-        scheduler.step()
     return loss.item()

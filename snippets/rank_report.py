@@ -4,9 +4,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 
 
-class RankReport(pl.Callback):
-    """プロセスごとに、ランクと担当する枚数を rank<N>.txt に書く"""
-
+class RankReport(pl.Callback):  # ランクと担当する枚数を rank<N>.txt に書く
     def on_train_start(self, trainer, module):
         sampler = trainer.train_dataloader.sampler
         Path(f"rank{trainer.global_rank}.txt").write_text(

@@ -3,53 +3,20 @@
 The deck's main fit trains where it runs (``accelerator="auto"``: the GPU if there is one), as a
 reader's would. So a checked output prints no number that the device changes: a demo that compares
 numbers runs both sides on the CPU, named explicitly; the others print counts, shapes, orders and
-facts that hold on any device. Why, per checked output (stable block name, or figure file):
-
-| checked output                | trains on                       | why it is the same on CPU, CUDA and MPS                  |
-| ----------------------------- | ------------------------------- | -------------------------------------------------------- |
-| fit.py                        | auto, devices=1                 | 430 steps = ceil(55,000 / 128) and version_0 (first      |
-|                               |                                 | logger of a fresh folder) on any device; lr is the saved |
-|                               |                                 | hyperparameter; "120 枚以上" is a bar, not the count     |
-|                               |                                 | (127 of 128 here, 128 with seed 1: a GPU run may differ) |
-| model_without_trainer.py      | CPU, no Trainer                 | shapes of CPU tensors; nothing moves                     |
-| loss_plain.py                 | CPU, no Trainer                 | the plain loop never moves the model or the data         |
-| loss_lightning.py             | accelerator="cpu"               | the same device as loss_plain.py, said in the code;      |
-|                               |                                 | TF32 is a CUDA setting and cannot reach a CPU run        |
-| hook_order.py                 | auto, devices=1                 | hook order and modes: one loop for every accelerator     |
-| device_transfer.py            | auto, devices=1                 | compares with trainer.strategy.root_device instead of    |
-|                               |                                 | printing it; a new module is on the CPU; after fit       |
-|                               |                                 | Strategy.teardown moves it back to the CPU               |
-| is_nn_module.py               | CPU, no Trainer                 | type, keys, shape, parameter count                       |
-| checkpoint_early_stopping.py  | auto, devices=1                 | two facts, not the step and the score: it stopped before |
-|                               |                                 | 200 (step 90 on this CPU with seed 0; to run on, val_acc |
-|                               |                                 | would need > 0.99 by step 200, above the whole epoch's   |
-|                               |                                 | 0.984), and test loaded the best checkpoint              |
-| main_guard.py                 | auto, devices=1                 | step count and worker count                              |
-| ddp_sampler.py                | accelerator="cpu", 2 processes  | sampler sizes; gloo; forks after CUDA use are allowed    |
-|                               |                                 | for a CPU run from Lightning 2.6.1 (the floor)           |
-| two_nodes.sh                  | --trainer.accelerator=cpu,      | sampler sizes; one process per node, started by torchrun |
-|                               | devices=1                       |                                                          |
-| csv_log.py                    | auto, devices=1                 | the steps a value was logged at: counted in steps        |
-| figures/digits.png            | CPU, no model                   | the data after the transform                             |
-| figures/learning_curve.svg    | auto, devices=1 (the fit)       | device-dependent: its record names the device it was     |
-|                               |                                 | made on; compared there, elsewhere a NotCompared warning |
-| figures/predictions.png       | auto, devices=1 (the fit)       | device-dependent: as figures/learning_curve.svg          |
-| figures/parity.svg            | nothing (bench/results.json)    | drawn from kept results by make generate                 |
+facts that hold on any device. Why, per checked output: `WHY` below (a test holds it to the deck).
 
 Across devices:
 
 - TF32: on Ampere and newer NVIDIA GPUs, convolutions use TF32 by default (cudnn allow_tf32 /
   conv fp32_precision "tf32"), matmuls do not (cuda.matmul allow_tf32 False). Only the fit's numbers
   meet it: none of them is printed, and its figures are compared on their recording device only.
-  Both sides of the one numeric comparison (loss_plain.py, loss_lightning.py) run on the CPU.
+  Both sides of the one numeric comparison (same_loss.py) run on the CPU.
 - Several GPUs: ``devices="auto"`` on 2+ GPUs selects DDP, whose launcher starts the script again
   once per further GPU (under pytest: pytest again). Every Trainer an executed block builds has
-  ``devices=1`` (the fit, quick.py) or is a CPU run; `test_no_trainer_of_the_deck_can_start_processes_on_several_gpus`
-  builds each one on four faked GPUs.
+  ``devices=1`` (the fit, the checkpoint slide, quick.py) or is a CPU run;
+  `test_no_trainer_of_the_deck_can_start_processes_on_several_gpus` builds each one on four faked GPUs.
 - MPS: its own float32 kernels; the same as CUDA for what is printed. ``accelerator="auto"`` picks MPS
   before CUDA (lightning_fabric/utilities/device_parser.py ``_select_auto_accelerator``).
-- The CPU itself (x86 or Apple Silicon): the two losses printed to 4 digits, 0.26658 here, sit 3e-5
-  from a rounding boundary; one thread instead of two or oneDNN off moves them by < 2e-7.
 """
 
 from __future__ import annotations
@@ -65,13 +32,36 @@ import torch
 
 import deck
 from deck.paths import DECKS
-from tests.test_claims import fake_gpus
+from tests.claims.lightning_fakes import fake_gpus
 from tools import figures
 
 pytestmark = pytest.mark.reads_deck  # the deck's blocks and outputs
 
 MODEL = deck.load(DECKS[0])
-TABLE = re.findall(r"^\| (\S+)\s+\|", __doc__.split("Across devices:")[0], re.M)[1:]  # first column, header skipped
+
+# Per checked output (a block's stable name, or a figure file): where it trains, and why what it shows
+# is the same on CPU, CUDA and MPS.
+WHY = {
+    "same_loss.py": ("accelerator='cpu' and the plain loop's default device 'cpu'",
+                     "both sides of the comparison on the CPU, said in the code; TF32 is a CUDA setting"),
+    "checkpoint_early_stopping.py": ("auto, devices=1", "the file names ModelCheckpoint was given, not a step or a score"),
+    "predict.py": ("auto, devices=1 (the checkpoint's)", '"120 枚以上" is a bar, not the count (127 of 128 here)'),
+    "hook_order.py": ("auto, devices=1", "hook order and modes: one loop for every accelerator"),
+    "device_transfer.py": ("auto, devices=1", "compares with trainer.strategy.root_device instead of printing it"),
+    "is_nn_module.py": ("CPU, no Trainer", "type, keys, shape, parameter count"),
+    "flags.py": ("accelerator='cpu'", "the precision setting's name, not a number it computed"),
+    "plain_dataloaders.py": ("auto, devices=1", "a step count"),
+    "scheduler.py": ("auto, devices=1", "the step count and the schedule's last value: arithmetic of max_steps, not of the data"),
+    "main_guard.py": ("auto, devices=1", "step count and worker count"),
+    "ddp_sampler.py": ("accelerator='cpu', 2 processes", "sampler sizes; gloo"),
+    "cli_config.sh": ("auto, devices=1 (config.yaml)", "the file names ModelCheckpoint was given"),
+    "two_nodes.sh": ("--trainer.accelerator=cpu, devices=1", "sampler sizes; one process per node, started by torchrun"),
+    "figures/digits.png": ("CPU, no model", "the data after the transform"),
+    "figures/learning_curve.svg": ("auto, devices=1 (the fit)", "device-dependent: its record names the device it "
+                                   "was made on; compared there, elsewhere a NotCompared warning"),
+    "figures/predictions.png": ("auto, devices=1 (the checkpoint slide)", "device-dependent: as the learning curve"),
+    "figures/parity.svg": ("nothing (bench/results.json)", "drawn from kept results by make generate"),
+}
 
 
 def checked_outputs() -> set[str]:
@@ -80,12 +70,10 @@ def checked_outputs() -> set[str]:
     return blocks | shown
 
 
-def test_every_checked_output_has_a_row_and_every_row_a_checked_output():
-    rows = [r for r in TABLE if not r.startswith("-")]
-    assert len(rows) == len(set(rows)), "a checked output has two rows"
-    missing, gone = checked_outputs() - set(rows), set(rows) - checked_outputs()
-    assert not missing, f"no row in this docstring's table for {sorted(missing)}: say why it is device-independent"
-    assert not gone, f"rows for {sorted(gone)}, which the deck no longer has: remove them"
+def test_every_checked_output_says_why_it_is_device_independent():
+    missing, gone = checked_outputs() - WHY.keys(), WHY.keys() - checked_outputs()
+    assert not missing, f"no entry in WHY for {sorted(missing)}: say why it is device-independent"
+    assert not gone, f"entries in WHY for {sorted(gone)}, which the deck no longer has: remove them"
 
 
 def _trainers(block: deck.Block) -> list[tuple[str, dict]]:
@@ -132,7 +120,7 @@ def test_no_trainer_of_the_deck_can_start_processes_on_several_gpus(monkeypatch)
                 where = f"{block.where()}: {name}({flags})"
                 assert not isinstance(trainer.strategy.launcher, _SubprocessScriptLauncher), where
                 assert trainer.num_devices == 1 or trainer.accelerator.__class__.__name__ == "CPUAccelerator", where
-    assert built >= 8
+    assert built >= 9
     two_nodes = next(b for b in MODEL.blocks if b.name == "two_nodes.sh").code
     assert "--nproc-per-node=1" in two_nodes
     assert re.findall(r"--trainer\.(accelerator|devices)=(\S+)", two_nodes) == [("accelerator", "cpu"), ("devices", "1")]
@@ -140,9 +128,10 @@ def test_no_trainer_of_the_deck_can_start_processes_on_several_gpus(monkeypatch)
 
 def test_the_numbers_compared_on_a_slide_come_from_the_cpu_on_both_sides():
     blocks = {b.name: b.code for b in MODEL.blocks}
-    for name in ("plain_loop.py", "loss_plain.py"):  # nothing is moved to a device
-        assert not re.search(r"\.(to|cuda)\(|device=", blocks[name]), name
-    assert "quick_trainer(accelerator=\"cpu\"" in blocks["loss_lightning.py"]
+    assert 'device: str = "cpu"' in blocks["plain_loop.py"] or 'device="cpu"' in blocks["plain_loop.py"]
+    same = blocks["same_loss.py"]
+    assert "quick_trainer(accelerator=\"cpu\"" in same
+    assert re.search(r"fit_plain\([^)]*\)", same) and "device" not in re.search(r"fit_plain\([^)]*\)", same).group()
     from bench import worker  # the benchmark compares the same losses (its arms must train the same model)
 
     assert worker.DEVICE == {"accelerator": "cpu", "devices": 1}
@@ -175,7 +164,7 @@ def test_the_figures_of_the_fit_say_where_they_were_made():
 def test_a_figure_made_on_another_device_is_not_failed_but_said(here, monkeypatch):
     import json
 
-    block = next(b for b in MODEL.blocks if b.name == "fit.py")
+    block = next(b for b in MODEL.blocks if b.name == "show_predictions.py")
     record = json.loads((figures.folder(MODEL) / "predictions.json").read_text(encoding="utf-8"))
     changed = json.loads(json.dumps(record["plotted"]))
     changed["axes"][0]["title"] = "3"  # another model's first prediction

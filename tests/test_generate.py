@@ -199,3 +199,42 @@ def test_a_continued_module_maps_back_to_its_slides():
     for number, text in enumerate(block.file_text.splitlines(), start=1):
         if text.strip():
             assert block.deck.line_text(block.deck_line(number, in_file=True)) == text
+
+
+def test_the_notebook_runs_set_up_first_and_defines_a_module_before_its_first_use(tmp_path: Path):
+    from tools import notebook
+
+    model = write_deck(tmp_path, """\
+        # 使う
+
+        <!-- snippet: use -->
+        ```python
+        from helper import greet
+
+        greet()
+        ```
+
+        ---
+
+        # 付録：定義
+
+        ```python
+        # helper.py
+        def greet():
+            print("hi")
+        ```
+
+        ---
+
+        # 付録：準備
+
+        <!-- notebook: first -->
+        <!-- snippet: setup -->
+        ```python
+        import warnings
+        ```
+        """)
+    assert [b.notebook_first for b in model.blocks] == [False, False, True]
+    cells = [c for c in notebook.build(model.path).cells if c.cell_type == "code"]
+    assert [c.source.splitlines()[0] for c in cells] == ["import warnings", "# helper.py", "greet()"]
+    assert "<!--" not in "".join(c.source for c in notebook.build(model.path).cells)  # the marker is hidden

@@ -4,7 +4,10 @@ Many readers run the code in Jupyter or Colab, not in a terminal. The notebook i
 the deck (`make generate`), so it cannot drift either: a first cell with the install line, then per
 slide a Markdown cell (its text, no speaker notes) and the slide's code in deck order. Modules
 (``# litmodule.py``) are inlined as cells, so the ``from litmodule import ...`` lines are dropped;
-a module continued over several slides becomes one cell after its last slide. Blocks the deck
+a module continued over several slides becomes one cell after its last slide, or earlier, just
+before the first cell that imports it (the demo Trainer of quick.py is on an appendix slide). A
+block marked ``<!-- notebook: first -->`` (set-up shown in the appendix) runs right after the
+install cell. Blocks the deck
 does not run are shown as Markdown code, and expected outputs are left to the run. So are the
 blocks that belong in a terminal: a script module (``if __name__ == "__main__":``, such as
 ``train.py`` with ``LightningCLI``, which would parse the kernel's own arguments) and every shell
@@ -17,6 +20,7 @@ nothing.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -73,15 +77,31 @@ def build(path: Path) -> nbformat.NotebookNode:
         after_slide.setdefault(block.pieces[-1].slide.number, []).append(block)
 
     seen: dict[str, int] = {}
-    folder = path.resolve().parent.relative_to(NOTEBOOK.parent).as_posix()  # the deck's, seen from the notebook
+    by_module = {b.name.removesuffix(".py"): b for b in model.blocks if b.is_module}
+    placed: set[str] = set()
+
+    def code_cells(block: deck.Block) -> list:
+        """The block's cell, after the cells of the deck modules it imports that are not placed yet."""
+        cells = []
+        for name in re.findall(r"^(?:from|import) (\w+)", block.code, re.M):
+            if name in by_module and name not in placed and by_module[name] is not block:
+                placed.add(name)
+                cells += code_cells(by_module[name])
+        if block.is_module:
+            placed.add(block.name.removesuffix(".py"))
+        return cells + [new_code_cell(python_cell(block.file_text, modules), id=cell_id("code", block.name, seen))]
+
+    folder = Path(os.path.relpath(path.resolve().parent, NOTEBOOK.parent)).as_posix()  # the deck's, seen from the notebook
     install = next((b for b in model.blocks if b.info in ("sh", "bash") and "pip install" in b.code), None)
     cells = [new_code_cell(shell_cell(install.code), id=cell_id("code", install.name, seen))] if install else []
+    for block in (b for b in model.blocks if b.notebook_first):
+        cells += code_cells(block)
     for slide in model.slides:
         if text := slide.prose.strip():
             text = RELATIVE_IMAGE.sub(rf"\g<1>{folder}/", text)
             cells.append(new_markdown_cell(text, id=cell_id("md", slide.title or text, seen)))
         for block in after_slide.get(slide.number, []):
-            if block is install:
+            if block is install or block.notebook_first or block.name.removesuffix(".py") in placed:
                 continue
             if block.skipped:
                 source = f"（実行しないコード）\n\n```{block.info}\n{block.code}```"
@@ -90,7 +110,7 @@ def build(path: Path) -> nbformat.NotebookNode:
                 source = f"（ターミナルで実行するコード。ノートブックでは実行しない）\n\n```{block.info}\n{block.file_text}```"
                 cells.append(new_markdown_cell(source, id=cell_id("code", block.name, seen)))
             elif block.info == "python":
-                cells.append(new_code_cell(python_cell(block.file_text, modules), id=cell_id("code", block.name, seen)))
+                cells += code_cells(block)
             else:
                 cells.append(new_code_cell(shell_cell(block.code), id=cell_id("code", block.name, seen)))
     return new_notebook(cells=cells, metadata={

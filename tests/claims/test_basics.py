@@ -31,7 +31,7 @@ INSTALLATION = "https://lightning.ai/docs/pytorch/stable/starter/installation.ht
 
 shown(
     Shown(WHAT, "`Dataset` と `DataLoader` | そのまま渡す、または `LightningDataModule`", "plain_dataloaders.py", "5"),
-    Shown(WHAT, "中身は PyTorch のまま", "same_loss.py", "PyTorch:   0.5137\nLightning: 0.5137"),
+    Shown(WHAT, "中身は PyTorch のまま", "same_loss.py", "PyTorch:   "),
     Shown(MODULE_1, "LightningModule は nn.Module を継承したクラス", "is_nn_module.py", "True\n"),
     Shown(MODULE_2, "return loss  # zero_grad・backward・step は Trainer が行う", "hook_order.py",
           "学習 0（training=True）: zero_grad → backward → step"),
@@ -96,7 +96,7 @@ def _from_the_other_package(name: str, module: str, **body) -> type:
     return type(name, (_Other,), {"__module__": module, **body})
 
 
-@claims(Claim(INSTALL, "モデルなら `TypeError` で止まる"),
+@claims(Claim(INSTALL, "モデルは `TypeError` で止まる"),
         Claim(INSTALL, "モデルを混ぜれば止まる"))
 def test_a_model_of_the_other_package_stops_with_a_typeerror(quiet):
     Other = _from_the_other_package("LightningModule", "lightning.pytorch.core.module")
@@ -334,7 +334,7 @@ def test_setup_gets_the_stage_and_the_trainer_asks_for_the_loaders_it_needs(quie
     assert calls == ["prepare_data", "setup test", "test_dataloader"]
 
 
-@claims(Claim(DATA_2, "def prepare_data(self):  # ダウンロードだけ：1 台のマシンで 1 回"),
+@claims(Claim(DATA_2, "def prepare_data(self):  # ダウンロードだけ：fit や test のたびに 1 台で 1 回"),
         Claim(DATA_2, "prepare_data の中では self に何も持たせない。"))
 def test_prepare_data_runs_on_local_rank_zero_of_each_machine_only(monkeypatch, quiet):
     calls = []
@@ -420,7 +420,7 @@ def test_seed_everything_with_workers_seeds_each_dataloader_worker(quiet):
 
 
 @claims(Claim(TRAINER, "trainer = pl.Trainer(max_epochs=2, devices=1)  # GPU が何台あっても 1 台だけ使う"),
-        Claim(TRAINER, "GPU があれば GPU、なければ CPU で学習する（`accelerator=\"auto\"` が既定値）"),
+        Claim(TRAINER, "GPU があれば GPU（Apple Silicon では MPS）、なければ CPU で学習する（`accelerator=\"auto\"` が既定値）"),
         Claim(TRAINER, "GPU があれば自動で GPU を使い、なければ CPU で学習する。"))
 def test_auto_accelerator_and_one_device(monkeypatch):
     assert default("accelerator") == "auto" and default("devices") == "auto"

@@ -67,6 +67,14 @@ def test_every_shown_claim_is_in_its_blocks_checked_output_or_code():
     assert not problems, "\n".join(problems)
 
 
+def test_the_two_losses_compared_on_the_slide_are_the_same_number():
+    """「loss は小数点以下 4 桁まで一致する」: the checked output of same_loss.py shows two equal numbers
+    (the numbers themselves are whatever `make outputs` recorded)."""
+    shown = next(b for b in model().blocks if b.name == "same_loss.py").expected_output
+    losses = re.findall(r"^(PyTorch|Lightning):\s+(\d\.\d{4})$", shown, re.M)
+    assert [name for name, _ in losses] == ["PyTorch", "Lightning"] and losses[0][1] == losses[1][1], shown
+
+
 @cache
 def _linked(text: str) -> frozenset[str]:
     """The URLs a references slide gives: <https://…> and the `name.html` written after one on its line."""
