@@ -3,7 +3,7 @@ import torch
 from litdatamodule import LitDataModule
 from litmodule import LitModule
 
-model = LitModule.load_from_checkpoint("checkpoints/best.ckpt")  # lr なども戻る
+model = LitModule.load_from_checkpoint("ckpt/best.ckpt")  # lr なども戻る
 model.eval()  # Trainer の外では、評価モードと勾配の停止を自分で行う
 data = LitDataModule()
 data.prepare_data()

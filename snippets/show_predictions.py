@@ -4,7 +4,7 @@ import torch
 from litdatamodule import LitDataModule
 from litmodule import LitModule
 
-model = LitModule.load_from_checkpoint("checkpoints/best.ckpt").eval()
+model = LitModule.load_from_checkpoint("ckpt/best.ckpt").eval()
 data = LitDataModule()
 data.setup("test")
 x, y = next(iter(data.test_dataloader()))
