@@ -6,11 +6,11 @@ from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from litdatamodule import LitDataModule
 from litmodule import LitModule
 
-best = ModelCheckpoint(dirpath="ckpt", filename="best", monitor="val_loss")
-last = ModelCheckpoint(dirpath="ckpt", filename="last")  # 毎エポック上書き：再開用
+keep = dict(dirpath="ckpt", enable_version_counter=False)  # 実行し直したら上書きする
+best = ModelCheckpoint(filename="best", monitor="val_loss", **keep)  # 最良の重み
+last = ModelCheckpoint(filename="last", **keep)  # monitor なし：毎エポックの最新（再開用）
 stop = EarlyStopping(monitor="val_loss", patience=3)  # 3 回続けてよくならなければ止める
 trainer = pl.Trainer(max_epochs=5, devices=1, callbacks=[best, last, stop],
-                     limit_train_batches=0.2,  # 資料の実行用に 1 エポックを 1/5 に縮めている
-                     enable_progress_bar=False)  # 進み具合の表示を止める（出力を短くする）
+                     limit_train_batches=0.2, enable_progress_bar=False)  # 資料の実行用
 trainer.fit(LitModule(), LitDataModule())
 print(sorted(os.listdir("ckpt")))

@@ -17,7 +17,7 @@ class LitDataModule(pl.LightningDataModule):
         ])
 
 
-    def prepare_data(self):  # ダウンロードだけ：fit や test のたびに 1 台で 1 回
+    def prepare_data(self):  # ダウンロードだけ：マシン（ノード）ごとに 1 回
         MNIST(self.data_dir, train=True, download=True)
         MNIST(self.data_dir, train=False, download=True)
 
