@@ -10,7 +10,7 @@ In the spirit of Quarto's ``freeze: auto`` and jupyter-cache, but keyed on more 
   in the reader's folder from the first block on, so a module defined later counts too);
 - Python, the platform and every installed distribution's version;
 - the MNIST checksums and the test harness itself (conftest.py, pytest settings, the
-  rehearsal's tools/rehearsal/two_nodes.sh).
+  rehearsals' tools/rehearsal/two_nodes.sh and slurm_cluster.sh).
 
 The tooling tests (tests/) are keyed on every file of the project except what a prose edit changes
 (`project()`), on the same environment and on the programs they start (node, the browser, make).
@@ -40,7 +40,8 @@ from tools.marp_build import find_browser
 from tools.mnist_data import PINS_FILE
 
 CACHE_FILE = CACHE / "deck-runs.json"
-HARNESS = [ROOT / "conftest.py", ROOT / "pyproject.toml", PINS_FILE, ROOT / "tools" / "rehearsal" / "two_nodes.sh"]
+HARNESS = [ROOT / "conftest.py", ROOT / "pyproject.toml", PINS_FILE, ROOT / "tools" / "rehearsal" / "two_nodes.sh",
+           ROOT / "tools" / "rehearsal" / "slurm_cluster.sh"]
 
 
 def fresh() -> bool:
