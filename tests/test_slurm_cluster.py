@@ -113,18 +113,26 @@ def assert_nothing_left(tag: str) -> None:
 
 
 def test_two_nodes_with_their_own_names_and_the_controller_on_node0(tmp_path: Path, cluster_or_skip):
+    """The commands run as on node0 (a login node that is also a compute node), and a batch script on the
+    first node of its job, where `scontrol show hostnames` lists the job's nodes."""
+    (tmp_path / "check.sbatch").write_text("#!/bin/bash\n#SBATCH --nodes=2\n"
+                                           'echo "submitted from $SLURM_SUBMIT_HOST, runs on $(hostname)"\n'
+                                           "scontrol show hostnames\n")
     script = """
         source slurm_cluster.sh
         hostname > host.txt
         srun --nodes=2 hostname | sort
         sinfo -h -N -o '%N %t'
         scontrol ping | grep -o 'is UP'
+        sbatch --wait check.sbatch
+        cat slurm-2.out
     """
     done, seconds, tag = run(script, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "node0\nnode1\nnode0 idle\nnode1 idle\nis UP\n"
+    assert done.stdout == ("node0\nnode1\nnode0 idle\nnode1 idle\nis UP\nSubmitted batch job 2\n"
+                           "submitted from node0, runs on node0\nnode0\nnode1\n")
     assert (tmp_path / "host.txt").read_text() != "node0\n"  # the script itself stays on this machine
-    assert seconds < 20, f"took {seconds:.0f} s"
+    assert seconds < 30, f"took {seconds:.0f} s"
     assert_nothing_left(tag)
 
 
