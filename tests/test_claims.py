@@ -9,14 +9,14 @@ not, and stay cached while only words change (conftest.py).
 
 | evidence                                                           | claims |
 | ------------------------------------------------------------------ | -----: |
-| (a) an executed block on the slide whose checked output shows it  |     31 |
+| (a) an executed block on the slide whose checked output shows it  |     32 |
 | (b) a test in this file that checks it on this machine             |    143 |
 | (c) a docs link in the slide's note: needs what this machine lacks |     29 |
 |     (GPU, MPS, Windows, macOS, a cluster, the `lightning` package) |        |
 |     or says what the docs themselves say                           |        |
 | (d) the SLURM slides' notes carry no links: a docs link kept here, |     11 |
 |     or a test of the real cluster (tests/test_slurm_cluster.py)    |        |
-| total                                                              |    214 |
+| total                                                              |    215 |
 
 (a) are listed in ON_SLIDE (and SLURM_ON_SLIDE) and (c) in DOCS below; every `claim(...)` call in a test is
 one (b); (d) is SLURM_EVIDENCE, in the SLURM section at the end.
@@ -1250,13 +1250,15 @@ def test_lightning_cli_makes_flags_from_the_signatures(quiet, capsys):
 
 SLURM = "付録：SLURM（1/3）：`sbatch` で 2 ノード"
 SLURM_GPU = "付録：SLURM（2/3）：GPU クラスターでは"
-SLURM_CHECKS = "付録：SLURM（3/3）：割り当て・出力・エラーを確かめる"
+SLURM_CHECKS = "付録：SLURM（3/3）：割り当て・出力・エラー"
 SLURM_TINY_SCRIPT_RUNS = "20 of 20 jobs in a row on one cluster"
 
 SLURM_ON_SLIDE = [  # (a): the slide's block ran it on the cluster, and its checked output shows it
     (SLURM, "`srun` が各ノードで `train.py` を起動する（`torchrun` は不要）",
      "global_rank=1 node_rank=1 world_size=2"),
-    (SLURM, "2 つのノードで半分ずつ受け持った", "DistributedSampler: 27,500 / 55,000 枚"),
+    (SLURM, "2 ノードで半分ずつ受け持った", "DistributedSampler: 27,500 / 55,000 枚"),
+    (SLURM, "どのプロセスも同じコマンドを実行する",  # one srun line: both ranks ran train.py with its flags
+     "global_rank=0 node_rank=0 world_size=2  DistributedSampler: 27,500 / 55,000 枚\nglobal_rank=1 node_rank=1"),
     (SLURM_CHECKS, "割り当てられたノードの一覧", "node0\nnode1\n"),
     (SLURM_CHECKS, "salloc はノードを確保して、コマンドを 1 回実行する", "node0\nnode1\ntask-"),
     (SLURM_CHECKS, "scontrol show hostnames は、ジョブのノードを 1 行に 1 つずつ表示する", "node0\nnode1\n"),
@@ -1270,7 +1272,9 @@ SLURM_EVIDENCE = [  # (d): Slurm's or Lightning's documentation, or a test on th
      "https://slurm.schedmd.com/sbatch.html"),  # "sbatch - Submit a batch script to Slurm."
     (SLURM, "ノードが割り当てられると、スクリプトが先頭のノードで動き",  # "runs a single copy of the batch
      "https://slurm.schedmd.com/sbatch.html"),  # script on the first node in the set of allocated nodes"
-    (SLURM, "実行時間の上限", "https://slurm.schedmd.com/sbatch.html#OPT_time"),
+    # sbatch.html --time: "Set a limit on the total run time of the job allocation. [...] The default time
+    # limit is the partition's default time limit."
+    (SLURM, "実行時間の上限は time で指定でき、書かないとパーティションの既定値になる", "https://slurm.schedmd.com/sbatch.html#OPT_time"),
     (SLURM, "投入し、ジョブが終わるまで待つ", "https://slurm.schedmd.com/sbatch.html#OPT_wait"),
     (SLURM, "準備：SLURM のノード 2 台（node0 にログインした状態）",
      "tests/test_slurm_cluster.py::test_two_nodes_with_their_own_names_and_the_controller_on_node0"),
