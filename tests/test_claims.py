@@ -10,13 +10,13 @@ not, and stay cached while only words change (conftest.py).
 | evidence                                                           | claims |
 | ------------------------------------------------------------------ | -----: |
 | (a) an executed block on the slide whose checked output shows it  |     32 |
-| (b) a test in this file that checks it on this machine             |    143 |
+| (b) a test in this file that checks it on this machine             |    144 |
 | (c) a docs link in the slide's note: needs what this machine lacks |     29 |
 |     (GPU, MPS, Windows, macOS, a cluster, the `lightning` package) |        |
 |     or says what the docs themselves say                           |        |
-| (d) the SLURM slides' notes carry no links: a docs link kept here, |     11 |
+| (d) the SLURM slides' notes carry no links: a docs link kept here, |     13 |
 |     or a test of the real cluster (tests/test_slurm_cluster.py)    |        |
-| total                                                              |    215 |
+| total                                                              |    218 |
 
 (a) are listed in ON_SLIDE (and SLURM_ON_SLIDE) and (c) in DOCS below; every `claim(...)` call in a test is
 one (b); (d) is SLURM_EVIDENCE, in the SLURM section at the end.
@@ -1289,6 +1289,10 @@ SLURM_EVIDENCE = [  # (d): Slurm's or Lightning's documentation, or a test on th
     # srun.html, filename pattern: "%j jobid of the running job", "%t task identifier (rank) relative to
     # current job. This will create a separate IO file per task."
     (SLURM_CHECKS, "%j はジョブの番号、%t はタスクの番号", "https://slurm.schedmd.com/srun.html#OPT_filename-pattern"),
+    (SLURM_CHECKS, "ただし 1 ノードに 1 プロセスのまま num_nodes を書き忘れると",
+     "tests/test_slurm_cluster.py::test_the_decks_job_without_num_nodes_trains_once_per_node"),
+    (SLURM_CHECKS, "num_nodes が nodes と違うときも、Lightning はエラーにする",
+     "tests/test_slurm_cluster.py::test_the_decks_job_with_a_setting_lightning_refuses_fails_readably"),
     (SLURM_CHECKS, "バッチスクリプトの中でもそのまま使える",
      "tests/test_slurm_cluster.py::test_two_nodes_with_their_own_names_and_the_controller_on_node0"),
 ]
@@ -1347,7 +1351,7 @@ def test_lightning_reads_the_ranks_from_slurm_and_refuses_a_mismatch(monkeypatch
     claim(SLURM, "ノードの数（= num_nodes）")
     claim(SLURM, "1 ノードのプロセスの数（= devices）")
     claim(SLURM_CHECKS, "`--ntasks-per-node` と `devices` がずれると、Lightning は学習を始める前にエラーで止まる")
-    claim(SLURM_CHECKS, "nodes と num_nodes がずれたときも、Lightning は同じようにエラーにする")
+    claim(SLURM_CHECKS, "num_nodes が nodes と違うときも、Lightning はエラーにする")
     claim(SLURM_CHECKS, "タスクの番号は、Lightning のグローバルランクと同じ")
     from pytorch_lightning.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
 
@@ -1367,6 +1371,20 @@ def test_lightning_reads_the_ranks_from_slurm_and_refuses_a_mismatch(monkeypatch
     monkeypatch.delenv("SLURM_NTASKS_PER_NODE")
     with pytest.raises(RuntimeError, match="--ntasks-per-node"):  # --ntasks alone is refused too
         trainer(accelerator="cpu", devices=4, num_nodes=2, strategy="ddp")
+
+
+def test_a_forgotten_num_nodes_with_one_process_per_node_is_no_error(monkeypatch):
+    """What the deck's own job does on the cluster with --trainer.num_nodes=1 (tests/test_slurm_cluster.py):
+    every task trains alone, with a sampler of its own; here, what Lightning makes of srun's environment."""
+    claim(SLURM_CHECKS, "ただし 1 ノードに 1 プロセスのまま num_nodes を書き忘れると、エラーにならず、各ノードで別々の学習が始まってしまう")
+    for rank in (0, 1):
+        slurm_job(monkeypatch, nodes=2, tasks_per_node=1, rank=rank)
+        t = trainer(accelerator="cpu", devices=1, strategy="auto")  # num_nodes left at its default, 1
+        assert type(t.strategy).__name__ == "SingleDeviceStrategy" and (t.world_size, t.global_rank) == (1, 0)
+    slurm_job(monkeypatch, nodes=2, tasks_per_node=4, rank=0)  # with several processes per node: refused
+    t = trainer(accelerator="cpu", devices=4)
+    with pytest.raises(ValueError, match="`--nodes=2` does not match"):
+        t.strategy.cluster_environment.validate_settings(num_devices=4, num_nodes=1)
 
 
 def test_a_gpu_cluster_runs_one_process_per_gpu(monkeypatch):

@@ -188,23 +188,46 @@ def test_an_interrupted_run_leaves_nothing_behind(tmp_path: Path, cluster_or_ski
     assert_nothing_left(tag)
 
 
+def decks_job_with(num_nodes: str, folder: Path, proven) -> tuple[subprocess.CompletedProcess, float, str] | None:
+    """The deck's own block with another --trainer.num_nodes on the two SLURM nodes (None: proven before)."""
+    block = deck_block("slurm_sbatch")
+    if proven(HELPER.read_text(), block.code, *(b.file_text for b in _blocks() if b.is_module)):  # ~15 s
+        return None
+    assert "--trainer.num_nodes=2" in block.code
+    return run(block.code.replace("--trainer.num_nodes=2", f"--trainer.num_nodes={num_nodes}"), reader_folder(folder))
+
+
 @pytest.mark.reads_deck
 @pytest.mark.slow
 def test_the_decks_job_with_a_setting_lightning_refuses_fails_readably(tmp_path: Path, cluster_or_skip, proven):
-    """The deck's batch script with --trainer.num_nodes=1 on two SLURM nodes: Lightning refuses, the job
-    ends FAILED, and the run stops within a minute, showing Lightning's own message in the job's output."""
-    block = deck_block("slurm_sbatch")
-    if proven(HELPER.read_text(), block.code, *(b.file_text for b in _blocks() if b.is_module)):  # ~15 s
+    """--trainer.num_nodes=3 on two SLURM nodes: Lightning refuses before training, the job ends FAILED,
+    and the run stops within a minute, showing Lightning's own message from the job's output file."""
+    if not (ran := decks_job_with("3", tmp_path, proven)):
         return
-    assert "--trainer.num_nodes=2" in block.code
-    script = block.code.replace("--trainer.num_nodes=2", "--trainer.num_nodes=1")
-    done, seconds, tag = run(script, reader_folder(tmp_path))
+    done, seconds, tag = ran
     assert done.returncode == 1, done.stdout + done.stderr
     assert seconds <= LIMIT, f"took {seconds:.0f} s"
     assert done.stdout == "Submitted batch job 1\n"  # no rank reports: training never started
     assert "slurm_cluster.sh: failed: sbatch --wait: job 1 did not end COMPLETED" in done.stderr
-    assert ("You set `num_nodes=1` in Lightning, but the number of nodes configured in SLURM `--nodes=2` "
+    assert ("You set `num_nodes=3` in Lightning, but the number of nodes configured in SLURM `--nodes=2` "
             "does not match. HINT: Set `num_nodes=2`.") in done.stderr
+    assert "----- slurmctld.log" in done.stderr
+    assert_nothing_left(tag)
+
+
+@pytest.mark.reads_deck
+@pytest.mark.slow
+def test_the_decks_job_without_num_nodes_trains_once_per_node(tmp_path: Path, cluster_or_skip, proven):
+    """--trainer.num_nodes=1 (as if forgotten) with one task per node: no error from Lightning; each task
+    trains on its own, with a plain sampler, which the deck's RankReport (made for DistributedSampler) trips on."""
+    if not (ran := decks_job_with("1", tmp_path, proven)):
+        return
+    done, seconds, tag = ran
+    assert done.returncode == 1 and seconds <= LIMIT, done.stderr
+    assert "You set `num_nodes" not in done.stderr and "does not match" not in done.stderr
+    assert "AttributeError: 'RandomSampler' object has no attribute 'dataset'" in done.stderr  # the log's tail
+    job_output = (tmp_path / "slurm-1.out").read_text()
+    assert job_output.count("AttributeError: 'RandomSampler' object has no attribute 'dataset'") == 2  # each node
     assert_nothing_left(tag)
 
 

@@ -116,13 +116,15 @@ _sc_on() {
 _sc_logs() {  # the job's state and output files, then the daemons' logs, on stderr
     local job=$1 file
     {
-        if [ -n "$job" ]; then
+        if [ -n "$job" ] && [ -n "${_sc_anchor[0]:-}" ]; then
             echo "----- scontrol show job $job -----"
             timeout 5 nsenter -t "${_sc_anchor[0]}" -n -u -m scontrol show job "$job" 2>&1 |
                 grep -E "JobState|Reason|ExitCode|StdOut|NodeList" | sed 's/^ *//'
         fi
-        echo "----- squeue -----"
-        timeout 5 nsenter -t "${_sc_anchor[0]}" -n -u -m squeue 2>&1
+        if [ -n "${_sc_anchor[0]:-}" ]; then
+            echo "----- squeue -----"
+            timeout 5 nsenter -t "${_sc_anchor[0]}" -n -u -m squeue 2>&1
+        fi
         for file in $(find . -maxdepth 1 -type f \( -name '*.out' -o -name '*.err' \) -newer "$_sc_root/started" \
                       2>/dev/null | sort); do
             echo "----- $file (last 20 lines) -----"
