@@ -1237,21 +1237,22 @@ def test_lightning_cli_makes_flags_from_the_signatures(quiet, capsys):
 # notes carry no links, so what only the documentation says is kept here with its address, and what
 # the cluster itself shows is tested in tests/test_slurm_cluster.py: both are the (d) row of the table.
 #
-# The exit race (the study in ../shared/studies/slurm-two-nodes.md): under SLURM rank 0's own process
-# hosts the TCPStore, and a small Lightning script that leaves the process group alive aborted at
-# interpreter exit in 3 of 10 runs there ("terminate called without an active exception", the job
-# FAILED). Measured for this deck on this machine (Slurm 22.05.8, torch 2.14.1, gloo): the deck's
-# train.py, as the slide runs it, ended COMPLETED in 25 of 25 jobs in a row on one cluster and in
-# every run of the slide's block (20 of 20 in a row, each on a fresh cluster); the same small script
-# as the study's ended COMPLETED in SLURM_TINY_SCRIPT_RUNS. So the deck teaches no extra end: on a
-# GPU cluster (NCCL) Lightning itself destroys the process group at exit
-# (test_lightning_ends_the_nccl_process_group_at_exit), and the block's test fails, with the logs,
-# if a job ever ends otherwise.
+# The exit race (the feasibility study, ../shared/studies/slurm-two-nodes.md, section 5): under SLURM
+# rank 0's own process hosts the TCPStore, and a small Lightning script that leaves the gloo process
+# group alive aborted at interpreter exit in 3 of 10 jobs there ("terminate called without an active
+# exception", the job FAILED). Measured for this deck on this machine (2026-12-05; Slurm 22.05.8,
+# torch 2.14.1, Lightning 2.6.6, gloo, a loaded 2-core machine): the deck's train.py as the slide runs
+# it ended COMPLETED in 25 of 25 jobs in a row on one cluster, and the slide's block passed 20 of 20
+# fresh runs in a row (each on a new cluster; 5 of 5 before that); the study's small script (BoringModel,
+# fast_dev_run=2, no destroy_process_group) ended COMPLETED in 20 of 20 jobs in a row. So the deck
+# teaches no extra end of train.py: it would be a line for a race not seen here. On a GPU cluster
+# (NCCL) Lightning itself destroys the process group at exit (test_lightning_ends_the_nccl_process_group_at_exit),
+# and should a CPU job ever end FAILED, the block's test fails at once with the job's output and the
+# daemons' logs (slurm_cluster.sh), which would show the abort.
 
 SLURM = "付録：SLURM（1/3）：`sbatch` で 2 ノード"
 SLURM_GPU = "付録：SLURM（2/3）：GPU クラスターでは"
 SLURM_CHECKS = "付録：SLURM（3/3）：割り当て・出力・エラー"
-SLURM_TINY_SCRIPT_RUNS = "20 of 20 jobs in a row on one cluster"
 
 SLURM_ON_SLIDE = [  # (a): the slide's block ran it on the cluster, and its checked output shows it
     (SLURM, "`srun` が各ノードで `train.py` を起動する（`torchrun` は不要）",
@@ -1282,7 +1283,7 @@ SLURM_EVIDENCE = [  # (d): Slurm's or Lightning's documentation, or a test on th
      "tests/test_slurm_cluster.py::test_two_nodes_with_their_own_names_and_the_controller_on_node0"),
     # gres.html, Running Jobs: "Jobs will not be allocated any generic resources unless specifically
     # requested at job submit time using the options: --gres, --gpus, ..."
-    (SLURM_GPU, "`gpu:4`：書かないと GPU が割り当てられない", "https://slurm.schedmd.com/gres.html#Running_Jobs"),
+    (SLURM_GPU, "`#SBATCH --gres=gpu:4`：書かないと GPU が割り当てられない", "https://slurm.schedmd.com/gres.html#Running_Jobs"),
     (SLURM_GPU, "gres は、ジョブに GPU を割り当てる指定で、gpus-per-node でもよい",
      "https://slurm.schedmd.com/sbatch.html#OPT_gpus-per-node"),
     (SLURM_GPU, "学習率の調整が必要になることもある", "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_faq.html"),
@@ -1389,8 +1390,8 @@ def test_a_forgotten_num_nodes_with_one_process_per_node_is_no_error(monkeypatch
 
 def test_a_gpu_cluster_runs_one_process_per_gpu(monkeypatch):
     claim(SLURM_GPU, "`train.py` はそのまま：`train.sbatch` のデバイスの行だけを変える")
-    claim(SLURM_GPU, "`4`（= `--trainer.devices`）")
-    claim(SLURM_GPU, "`4`（1 プロセスに GPU 1 枚）")
+    claim(SLURM_GPU, "`#SBATCH --ntasks-per-node=4`（= `devices`）")
+    claim(SLURM_GPU, "`--trainer.devices=4`（1 プロセスに GPU 1 枚）")
     claim(SLURM_GPU, "GPU のクラスターでは、1 ノードの GPU の数だけプロセスを起動し、各プロセスが GPU を 1 枚使う")
     fake_gpus(monkeypatch, 4)
     for rank in range(8):
