@@ -253,3 +253,14 @@ def test_where_the_cluster_cannot_start_it_says_why(tmp_path: Path):
     assert sourced.returncode == 2 and sourced.stdout == ""
     assert sourced.stderr.startswith("slurm_cluster.sh: cannot start the cluster: no munged")
     assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob(f"lightning-slurm-{os.getpid()}.*"))
+
+
+def test_a_deck_block_that_needs_the_cluster_is_skipped_with_the_reason(run_deck):
+    """conftest.py asks slurm_cluster.sh --why-not before such a block runs: here the scratch deck's PATH
+    (/usr/bin:/bin) has no munged, as on a machine without the Slurm packages."""
+    deck = "# A slide\n\n<!-- snippet: cluster -->\n```bash\nsource slurm_cluster.sh\necho never\n```\n"
+    done = run_deck(deck, "-rs")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 skipped" in done.stdout
+    assert ("no Slurm cluster on this machine: no munged: apt-get install --no-install-recommends slurmctld "
+            "slurmd slurm-client munge") in done.stdout or "not root" in done.stdout
