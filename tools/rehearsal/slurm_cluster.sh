@@ -41,7 +41,6 @@ _sc_pids=()       # munged, slurmctld, the slurmds: started here
 _sc_watchdog=
 _sc_root=
 : "${SLURM_CLUSTER_TIMEOUT:=50}"
-_sc_started=$SECONDS
 
 _sc_say() { echo "slurm_cluster.sh: $*" >&2; }
 
