@@ -8,7 +8,9 @@ pytest-codeblocks collects every ```python/```sh/```bash block of ``slides/*.md`
   directory) that holds a ``data`` link to the staged MNIST and the deck's modules as files
   (``train.py``, ``litmodule.py``, ...), as the reader's folder would, so a shell block can run
   ``torchrun train.py``; nothing lands in the source tree;
-- puts ``tools/rehearsal/`` on PATH, so the multi-node rehearsal's ``source two_nodes.sh`` finds it;
+- puts ``tools/rehearsal/`` on PATH, so the multi-node rehearsal's ``source two_nodes.sh`` finds it, and
+  the SLURM slides' ``source slurm_cluster.sh``; where that cluster cannot start (no root, no network
+  namespaces, no cgroup mount, no Slurm packages), those blocks are skipped with the script's reason;
 - checks the staged MNIST once before the first block, naming any bad file and ``make data``;
 - prefixes a failing block's report with its slide number, title and the deck line that failed;
 - does not re-run a block whose inputs are unchanged since its last green run (tools/run_cache.py),
@@ -42,7 +44,7 @@ from deck.model import MODULE_HEADER
 from deck.paths import DATA, ROOT, shown
 from tools import deck_reads, figures, mnist_data, outputs, run_cache, snippets
 
-REHEARSAL = ROOT / "tools" / "rehearsal"  # two_nodes.sh, which the two-node block sources
+REHEARSAL = ROOT / "tools" / "rehearsal"  # two_nodes.sh and slurm_cluster.sh, which the cluster blocks source
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), str(REHEARSAL), os.environ.get("PATH", "")])
 os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
 
@@ -61,8 +63,9 @@ pytest_codeblocks.plugin.exec = _exec_as_script  # the plugin's only call to exe
 
 
 # `make test` runs two pytest-xdist workers. The deck's blocks run in order on one of them, with the
-# rehearsal tests (both make the network namespaces of two_nodes.sh); every other test is a unit of its own.
-ONE_UNIT = ("slides/", "tests/test_cluster_rehearsal.py")
+# rehearsal tests (both make the network namespaces of two_nodes.sh and slurm_cluster.sh); every other test is a
+# unit of its own.
+ONE_UNIT = ("slides/", "tests/test_cluster_rehearsal.py", "tests/test_slurm_cluster.py")
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
@@ -203,6 +206,12 @@ def _reader_folder(deck_path: Path) -> Path:
     return _workdir["path"]
 
 
+def _slurm_why_not() -> str:
+    """Why slurm_cluster.sh cannot start its cluster here (no root, namespaces, cgroup mount or packages), or ""."""
+    done = subprocess.run(["bash", str(REHEARSAL / "slurm_cluster.sh"), "--why-not"], capture_output=True, text=True)
+    return done.stdout.strip() or done.stderr.strip()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     if not isinstance(item, TestBlock) or item.stash.get(_CACHED, False):
@@ -210,6 +219,8 @@ def pytest_runtest_call(item: pytest.Item):
             yield
         item.stash.setdefault(_READS, set()).update(seen)
         return
+    if "source slurm_cluster.sh" in item.obj.code and (why := _slurm_why_not()):
+        pytest.skip(f"no Slurm cluster on this machine: {why}")
     folder = _reader_folder(Path(item.path).resolve())
     if any(image.src.startswith(f"{figures.FOLDER}/") for s in deck.load(Path(item.path)).slides for image in s.images):
         _capture_figures()

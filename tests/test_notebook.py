@@ -64,6 +64,13 @@ ALLOWED = {
     # pip has no such configuration. Only in the install cell.
     "this machine's pip configuration": re.compile(
         r"^WARNING: Location 'file:///\S+' is ignored: it is neither a file nor a directory\.$"),
+    # Where Slurm's client is installed (a cluster's login node, CI), every fit started without srun gets
+    # Lightning's hint: a reader on a cluster can act on it, and the slide 付録：SLURM（2/3）says what it
+    # means and that a try on the login node may ignore it
+    # (tests/claims/test_slurm.py test_the_srun_hint_on_a_login_node).
+    "srun on a login node (付録：SLURM（2/3）)": re.compile(
+        r"The `srun` command is available on your system but is not used\. HINT: If your intention is to run "
+        r"Lightning on SLURM, prepend your python command with `srun` like so: srun .*\.\.\.$"),
 }
 
 

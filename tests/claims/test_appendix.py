@@ -1,5 +1,5 @@
 """Claims of the appendix: the demo Trainer, figures, DataLoaders without a DataModule, the scheduler,
-worker processes, distributed training, LightningCLI, several nodes, SLURM, the display filter."""
+worker processes, distributed training, LightningCLI, several nodes, the display filter (SLURM: test_slurm)."""
 
 from __future__ import annotations
 
@@ -30,12 +30,10 @@ DDP_1, DDP_2 = "付録：特徴 5 `DistributedSampler` は自動（1/2）", "付
 STRATEGY = "付録：分散学習の `strategy` の選び方"
 CLI_1, CLI_2 = "付録：`LightningCLI`（1/2）：`train.py`", "付録：`LightningCLI`（2/2）：設定ファイル"
 NODES_1, NODES_2 = "付録：複数ノード（1/2）：予行演習", "付録：複数ノード（2/2）：クラスター"
-SLURM = "付録：複数 GPU・複数ノード（4/4）：SLURM と注意点"
 QUIET = "付録：表示を整える"
 START_METHODS = "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods"
 GPU_INTERMEDIATE = "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_intermediate.html"
 TORCHRUN = "https://lightning.ai/docs/pytorch/stable/clouds/cluster_intermediate_2.html"
-SLURM_DOCS = "https://lightning.ai/docs/pytorch/stable/clouds/cluster_advanced.html"
 CHECKED_WITH = "2.6.6"  # the version the deck states it was checked with (インストール)
 
 shown(
@@ -78,9 +76,6 @@ docs(
     Docs(NODES_2, "`on_node`・`for`・`wait_nodes` は予行演習用：クラスターでは各ノードで `torchrun` を実行", TORCHRUN),
     Docs(NODES_2, "全ノードのコマンドは同じで、rdzv-id はジョブごとに変える。", TORCHRUN),
     Docs(NODES_2, "公式ドキュメントは node_rank と master_addr を指定する書き方で、どちらも使える。", TORCHRUN),
-    Docs(SLURM, "SLURM では `srun` が各ノードに `--ntasks-per-node` 個のプロセスを起動する（`torchrun` は不要）", SLURM_DOCS),
-    Docs(SLURM, "`srun python train.py fit --trainer.devices=4 --trainer.num_nodes=2 ...` で起動する", SLURM_DOCS),
-    Docs(SLURM, "学習率の調整が必要になることもある", "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_faq.html"),
 )
 
 
@@ -477,7 +472,7 @@ def test_a_config_file_brings_seed_callbacks_and_arguments(quiet):
 
 
 # --------------------------------------------------------------------------------------------
-# several nodes, SLURM
+# several nodes (SLURM: test_slurm.py)
 
 
 @claims(Claim(NODES_1, "fast_dev_run=5 なので、実際に学習したのは各ノード 5 バッチだけ。"))
@@ -518,62 +513,6 @@ def test_c10d_ranks_the_nodes_by_host_name():
     executor._record = lambda **kwargs: None
     executor._mark_rendezvous_complete()
     assert executor._state.participants == {other: 0, head: 1}  # node0 is rank 0, HEAD is not
-
-
-@claims(Claim(SLURM, "`sbatch` のスクリプトに `--nodes=2`、`--ntasks-per-node=4`（= `devices`）を書く"),
-        Claim(SLURM, "`--ntasks-per-node` と `devices`、`--nodes` と `num_nodes` が合わないと Lightning がエラーにする。"),
-        Claim(SLURM, "Lightning は、SLURM の環境変数からランクを読む。"))
-def test_slurm_tasks_and_nodes_must_match_the_trainer(monkeypatch):
-    monkeypatch.setattr("shutil.which", lambda name: None)  # no srun here: skip the "srun not used" hint
-    env = dict(SLURM_NTASKS="8", SLURM_NTASKS_PER_NODE="4", SLURM_NNODES="2", SLURM_JOB_NAME="train",
-               SLURM_NODELIST="node[1-2]", SLURM_JOB_ID="1", SLURM_PROCID="0", SLURM_LOCALID="0", SLURM_NODEID="0")
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    t = trainer(accelerator="cpu", devices=4, num_nodes=2, strategy="ddp")
-    cluster = t.strategy.cluster_environment
-    assert type(cluster).__name__ == "SLURMEnvironment" and t.world_size == 8
-    monkeypatch.setenv("SLURM_PROCID", "5")
-    monkeypatch.setenv("SLURM_NODEID", "1")
-    assert (cluster.global_rank(), cluster.node_rank()) == (5, 1)
-    cluster.validate_settings(num_devices=4, num_nodes=2)
-    with pytest.raises(ValueError, match="ntasks-per-node=4"):
-        cluster.validate_settings(num_devices=2, num_nodes=2)
-    with pytest.raises(ValueError, match="--nodes=2"):
-        cluster.validate_settings(num_devices=4, num_nodes=1)
-
-
-@claims(Claim(SLURM, "実効バッチサイズは 128 × 8 プロセス = 1,024 になる。"))
-def test_each_process_loads_its_own_full_batch():
-    from pytorch_lightning.trainer.states import RunningStage
-
-    t = trainer(accelerator="cpu", devices=2, strategy="ddp")
-    loader = t._data_connector._prepare_dataloader(
-        DataLoader(range(1000), batch_size=128, shuffle=True), shuffle=True, mode=RunningStage.TRAINING)
-    assert loader.batch_size == 128 and isinstance(loader.sampler, DistributedSampler)
-    assert loader.sampler.num_replicas == t.world_size == 2  # each of world_size processes: 128 per step
-
-
-@claims(Claim(SLURM, "学習中の `train_loss` には付けない。毎ステップの通信が増える。"))
-def test_sync_dist_on_a_training_step_reduces_at_every_step(quiet, monkeypatch):
-    from pytorch_lightning.strategies import DDPStrategy
-
-    reduce = DDPStrategy.reduce
-
-    def counted(self, *args, **kwargs):
-        with open(f"reduced{self.global_rank}.txt", "a") as out:
-            out.write("x")
-        return reduce(self, *args, **kwargs)
-
-    monkeypatch.setattr(DDPStrategy, "reduce", counted)  # inherited by the forked processes
-
-    class Synced(BoringModel):
-        def training_step(self, batch, batch_idx):
-            out = super().training_step(batch, batch_idx)
-            self.log("train_loss", out["loss"], sync_dist=True)
-            return out
-
-    tiny_fit(devices=2, strategy="ddp_fork", max_steps=3, limit_val_batches=0).fit(Synced())
-    assert len(Path("reduced1.txt").read_text()) >= 3  # one all-reduce per step at least
 
 
 # --------------------------------------------------------------------------------------------

@@ -258,9 +258,9 @@ class PerRank(BoringModel):
 
 
 @claims(Claim(MODULE_3, "sync_dist は、複数のプロセスで学習するときに全体の値にするための指定で、1 プロセスなら何もしない。"),
-        Claim("付録：複数 GPU・複数ノード（4/4）：SLURM と注意点", "検証・テストの `self.log` には `sync_dist=True`：ないと記録はランク 0 の担当分だけの値"),
-        Claim("付録：複数 GPU・複数ノード（4/4）：SLURM と注意点", "`sync_dist=True` は、エポックの終わりに全プロセスの値を平均してから記録する。"),
-        Claim("付録：複数 GPU・複数ノード（4/4）：SLURM と注意点", "1 プロセスのときは何もしないので、常に付けておいてよい。"))
+        Claim("付録：SLURM（2/3）：GPU クラスターでは", "検証・テストの `self.log` には `sync_dist=True`：ないと記録はランク 0 の担当分だけの値"),
+        Claim("付録：SLURM（2/3）：GPU クラスターでは", "sync_dist=True は、エポックの終わりに全プロセスの値を平均してから記録する。"),
+        Claim("付録：SLURM（2/3）：GPU クラスターでは", "1 プロセスのときは何もしないので、常に付けておいてよい。"))
 def test_metrics_are_per_process_unless_sync_dist(quiet):
     logged = {}
     for sync_dist in (False, True):  # two CPU processes, as the deck's 特徴 5 run

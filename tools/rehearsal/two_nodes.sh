@@ -24,9 +24,8 @@
 # Kept out of the deck's speaker notes (what a presenter says aloud): the addresses, the veth link,
 # root, the loopback fallback and the time limits above. Without this script, a reader can rehearse
 # on one PC by running the deck's torchrun command in two terminals, with
-# --rdzv-endpoint=localhost:29500 in both. SLURM (the deck's last multi-node slide) is not rehearsed:
-# it would need slurmctld, munge and an slurmd per node inside the test; its flag checks are tested
-# in tests/test_claims.py with SLURM's environment variables set.
+# --rdzv-endpoint=localhost:29500 in both. The SLURM slides have a rehearsal of their own, a real
+# Slurm cluster of two nodes: slurm_cluster.sh.
 
 _tn_id=$$
 _tn_pids=()

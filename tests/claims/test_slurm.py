@@ -1,0 +1,277 @@
+"""Claims of the SLURM appendix: 付録：SLURM（1/3）…（3/3）.
+
+Their two blocks (``slurm_sbatch.sh``, ``slurm_questions.sh``) run on a real two-node Slurm cluster
+(tools/rehearsal/slurm_cluster.sh), so what their checked outputs show is ``shown``. What only that
+cluster shows beyond the blocks (the plumbing, the deck's own job with another ``num_nodes``) is
+tested in tests/test_slurm_cluster.py: those tests are registered here as the ``tested`` evidence of
+their sentences (``claims(...)`` applied to the test itself, so the entry names a test that exists).
+What Lightning makes of srun's environment is tested below with SLURM's environment variables, on
+the CPU; what Slurm's or Lightning's documentation says is ``docs``.
+
+The exit race (the feasibility study, ../shared/studies/slurm-two-nodes.md, section 5): under SLURM
+rank 0's own process hosts the TCPStore, and a small Lightning script that leaves the gloo process
+group alive aborted at interpreter exit in 3 of 10 jobs there ("terminate called without an active
+exception", the job FAILED). Measured for this deck (2026-12-05; Slurm 22.05.8, torch 2.14.1,
+Lightning 2.6.6, gloo, a loaded 2-core machine): the deck's train.py as the slide runs it ended
+COMPLETED in 25 of 25 jobs in a row on one cluster, and the slide's block passed 20 of 20 fresh runs in
+a row (each on a new cluster; 5 of 5 before that); the study's small script (BoringModel,
+fast_dev_run=2, no destroy_process_group) ended COMPLETED in 20 of 20 jobs in a row. So the deck
+teaches no extra end of train.py: it would be a line for a race not seen here. On a GPU cluster
+(NCCL) Lightning itself destroys the process group at exit
+(test_lightning_ends_the_nccl_process_group_at_exit), and should a CPU job ever end FAILED, the block's
+test fails at once with the job's output and the daemons' logs (slurm_cluster.sh), which show the abort.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import warnings
+
+import pytest
+import pytorch_lightning as pl
+import test_slurm_cluster as cluster  # (a module, not its tests: pytest collects them in their own module)
+import torch
+from pytorch_lightning.demos.boring_classes import BoringModel
+from torch.utils.data import DataLoader, DistributedSampler
+
+from .ledger import Claim, Docs, Shown, claims, docs, shown
+from .lightning_fakes import fake_gpus, trainer
+
+SLURM = "付録：SLURM（1/3）：`sbatch` で 2 ノード"
+SLURM_GPU = "付録：SLURM（2/3）：GPU クラスターでは"
+SLURM_CHECKS = "付録：SLURM（3/3）：割り当て・出力・エラー"
+REHEARSAL = "付録：複数ノード（1/2）：予行演習"
+
+SBATCH = "https://slurm.schedmd.com/sbatch.html"
+SRUN = "https://slurm.schedmd.com/srun.html"
+GRES = "https://slurm.schedmd.com/gres.html"
+LIGHTNING_SLURM = "https://lightning.ai/docs/pytorch/stable/clouds/cluster_advanced.html"
+GPU_FAQ = "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_faq.html"
+
+RANKS = ("global_rank=0 node_rank=0 world_size=2  DistributedSampler: 27,500 / 55,000 枚\n"
+         "global_rank=1 node_rank=1 world_size=2  DistributedSampler: 27,500 / 55,000 枚\n")
+
+shown(
+    # 1/3: the job's two tasks, one per node, each ran train.py and wrote its RankReport line
+    Shown(SLURM, "`srun` が各ノードで `train.py` を起動する（`torchrun` は不要）", "slurm_sbatch.sh",
+          "global_rank=1 node_rank=1 world_size=2"),
+    Shown(SLURM, "srun が各ノードにプロセスを起動する", "slurm_sbatch.sh", "global_rank=1 node_rank=1 world_size=2"),
+    Shown(SLURM, "2 ノードで半分ずつ受け持った", "slurm_sbatch.sh", "DistributedSampler: 27,500 / 55,000 枚"),
+    Shown(SLURM, "どのプロセスも同じコマンドを実行する", "slurm_sbatch.sh", RANKS),  # one srun line, both ranks
+    Shown(SLURM, "sbatch は、このスクリプトをジョブとしてキューに入れる。", "slurm_sbatch.sh", "Submitted batch job 1\n"),
+    Shown(SLURM, "投入し、ジョブが終わるまで待つ", "slurm_sbatch.sh",  # the job's files are there when cat runs
+          "Submitted batch job 1\nglobal_rank=0"),
+    # the same train.py and RankReport as the torchrun rehearsal, and the same lines
+    Shown(SLURM, "train.py と RankReport は予行演習と同じで、出力も同じになる。", "slurm_sbatch.sh", RANKS),
+    Shown(SLURM, "train.py と RankReport は予行演習と同じで、出力も同じになる。", "two_nodes.sh", RANKS),
+    Shown(SLURM, "train.py と RankReport は予行演習と同じで、出力も同じになる。", "slurm_sbatch.sh",
+          "--trainer.callbacks+=rank_report.RankReport"),
+    Shown(SLURM, "train.py と RankReport は予行演習と同じで、出力も同じになる。", "two_nodes.sh",
+          "--trainer.callbacks+=rank_report.RankReport"),
+    # 3/3
+    Shown(SLURM_CHECKS, "準備（1/3 と同じ）", "slurm_questions.sh", "source slurm_cluster.sh"),
+    Shown(SLURM_CHECKS, "準備（1/3 と同じ）", "slurm_sbatch.sh", "source slurm_cluster.sh"),
+    Shown(SLURM_CHECKS, "よくある質問を、予行演習のクラスターで実際に試した。", "slurm_questions.sh",
+          "source slurm_cluster.sh"),
+    Shown(SLURM_CHECKS, "割り当てられたノードの一覧", "slurm_questions.sh", "node0\nnode1\n"),
+    Shown(SLURM_CHECKS, "salloc はノードを確保して、コマンドを 1 回実行する。", "slurm_questions.sh",
+          "node0\nnode1\ntask-"),  # each node once, then srun's files: the command ran once
+    Shown(SLURM_CHECKS, "scontrol show hostnames は、ジョブのノードを 1 行に 1 つずつ表示する。", "slurm_questions.sh",
+          "node0\nnode1\n"),
+    Shown(SLURM_CHECKS, "タスクごとのファイルへ", "slurm_questions.sh", "task-2-0.out:node0\ntask-2-1.out:node1\n"),
+    Shown(SLURM_CHECKS, "srun の output に、ジョブの番号とタスクの番号を入れると、プロセスごとの出力が別々のファイルになる。",
+          "slurm_questions.sh", "task-2-0.out:node0\ntask-2-1.out:node1\n"),
+    Shown(SLURM_CHECKS, "%j はジョブの番号、%t はタスクの番号（= global_rank）", "slurm_questions.sh",
+          "task-2-0.out:node0\ntask-2-1.out:node1\n"),  # job 2 (salloc's was 1), tasks 0 and 1
+    Shown(SLURM_CHECKS, "長い行を折り返す", "slurm_questions.sh",
+          "the number of tasks per node\nconfigured in SLURM"),
+    Shown(SLURM_CHECKS, "`--ntasks-per-node` と `devices` がずれると、Lightning は学習を始める前にエラーで止まる",
+          "slurm_questions.sh", "does not match. HINT: Set\n`devices=1`."),
+)
+
+docs(
+    # sbatch.html: "sbatch submits a batch script to Slurm. [...] it may sit in the queue of pending jobs"
+    Docs(SLURM, "sbatch は、このスクリプトをジョブとしてキューに入れる。", SBATCH),
+    # sbatch.html: "When the job allocation is finally granted for the batch script, Slurm runs a single copy
+    # of the batch script on the first node in the set of allocated nodes."
+    Docs(SLURM, "ノードが割り当てられると、スクリプトが先頭のノードで動き", SBATCH),
+    # sbatch.html --ntasks-per-node: "Request that ntasks be invoked on each node."
+    Docs(SLURM, "1 ノードに起動する数が ntasks-per-node", SBATCH),
+    # sbatch.html --wait: "Do not exit until the submitted job terminates."
+    Docs(SLURM, "投入し、ジョブが終わるまで待つ", SBATCH),
+    # sbatch.html --time: "Set a limit on the total run time of the job allocation. [...] The default time
+    # limit is the partition's default time limit."
+    Docs(SLURM, "実行時間の上限は time で指定でき、書かないとパーティションの既定値になる。", SBATCH),
+    # sbatch.html: "sbatch submits a batch script to Slurm" (from where the reader is logged in: the login node)
+    Docs(SLURM, "ログインノードでスクリプトを保存して、sbatch で投入する。", SBATCH),
+    Docs(SLURM_GPU, "本番の学習は sbatch で計算ノードに投入する。", SBATCH),
+    # Lightning's SLURM page: the submit script is the #SBATCH lines and `srun python3 train.py`, no torchrun
+    # and nothing that starts Slurm itself
+    Docs(SLURM, "`srun` が各ノードで `train.py` を起動する（`torchrun` は不要）", LIGHTNING_SLURM),
+    Docs(SLURM, "クラスターではこの行は要らない。", LIGHTNING_SLURM),
+    # gres.html, Running Jobs: "Jobs will not be allocated any generic resources unless specifically
+    # requested at job submit time using the options: --gres, --gpus, ..."
+    Docs(SLURM_GPU, "`#SBATCH --gres=gpu:4`：書かないと GPU が割り当てられない", GRES),
+    # sbatch.html --gpus-per-node: "Specify the number of GPUs required for the job on each node included in
+    # the job's resource allocation."; gres.html: --gres=gpu:<count>
+    Docs(SLURM_GPU, "gres は、ジョブに GPU を割り当てる指定で、gpus-per-node でもよい。", SBATCH),
+    Docs(SLURM_GPU, "gres は、ジョブに GPU を割り当てる指定で、gpus-per-node でもよい。", GRES),
+    Docs(SLURM_GPU, "学習率の調整が必要になることもある。", GPU_FAQ),
+    # srun.html, filename pattern: "%j jobid of the running job", "%t task identifier (rank) relative to
+    # current job. This will create a separate IO file per task."
+    Docs(SLURM_CHECKS, "%j はジョブの番号、%t はタスクの番号（= global_rank）", SRUN),
+    Docs(SLURM_CHECKS, "srun の output に、ジョブの番号とタスクの番号を入れると、プロセスごとの出力が別々のファイルになる。",
+         SRUN),
+)
+
+# What only the real cluster shows: its tests (tests/test_slurm_cluster.py, skipped with the script's reason
+# where the cluster cannot start) are the evidence.
+claims(Claim(SLURM, "準備：SLURM のノード 2 台（node0 にログインした状態）"),
+       Claim(SLURM, "準備の行は予行演習用の道具で、PC の中に本物の SLURM のノードを 2 台起動する。"),
+       Claim(SLURM, "ノードが割り当てられると、スクリプトが先頭のノードで動き"),  # "runs on node0"
+       Claim(SLURM_CHECKS, "バッチスクリプトの中でもそのまま使える。"))(  # scontrol show hostnames in check.sbatch
+    cluster.test_two_nodes_with_their_own_names_and_the_controller_on_node0)
+claims(Claim(SLURM_CHECKS, "num_nodes が nodes と違うときも、Lightning はエラーにする。"))(
+    cluster.test_the_decks_job_with_a_setting_lightning_refuses_fails_readably)
+claims(Claim(SLURM_CHECKS, "ただし 1 ノードに 1 プロセスのまま num_nodes を書き忘れると、エラーにならず、各ノードで別々の学習が始まってしまう。"))(
+    cluster.test_the_decks_job_without_num_nodes_trains_once_per_node)
+
+
+# --------------------------------------------------------------------------------------------
+# what Lightning makes of srun's environment
+
+
+def slurm_job(monkeypatch, nodes: int, tasks_per_node: int, rank: int) -> None:
+    """The environment srun gives one task of a job (tasks numbered node by node, as srun's block distribution).
+    A Trainer made there sets Lightning's rank_zero_only.rank; it is put back after the test."""
+    from lightning_fabric.utilities.rank_zero import rank_zero_only as fabric_rank_zero_only
+    from pytorch_lightning.utilities.rank_zero import rank_zero_only
+
+    for function in (rank_zero_only, fabric_rank_zero_only):
+        monkeypatch.setattr(function, "rank", getattr(function, "rank", 0))
+    monkeypatch.setattr("shutil.which", lambda name: None)  # no srun here: skip the "srun not used" hint
+    env = dict(SLURM_NTASKS=str(nodes * tasks_per_node), SLURM_NTASKS_PER_NODE=str(tasks_per_node),
+               SLURM_NNODES=str(nodes), SLURM_JOB_NAME="train.sbatch", SLURM_NODELIST=f"node[0-{nodes - 1}]",
+               SLURM_JOB_ID="1", SLURM_PROCID=str(rank), SLURM_LOCALID=str(rank % tasks_per_node),
+               SLURM_NODEID=str(rank // tasks_per_node))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+
+@claims(Claim(SLURM, "Lightning は SLURM の環境変数からランクを読み"),
+        Claim(SLURM, "Lightning は SLURM の環境変数から、ランク、ノードの番号、プロセスの数を読む。"),
+        Claim(SLURM, "だから torchrun もランデブーの設定も要らない。"),
+        Claim(SLURM, "`srun` が各ノードで `train.py` を起動する（`torchrun` は不要）"),
+        Claim(SLURM, "ノードの数（= num_nodes）"),
+        Claim(SLURM, "1 ノードのプロセスの数（= devices）"),
+        Claim(SLURM_CHECKS, "`--ntasks-per-node` と `devices` がずれると、Lightning は学習を始める前にエラーで止まる"),
+        Claim(SLURM_CHECKS, "num_nodes が nodes と違うときも、Lightning はエラーにする。"),
+        Claim(SLURM_CHECKS, "%j はジョブの番号、%t はタスクの番号（= global_rank）"),
+        Claim(SLURM_CHECKS, "タスクの番号は、Lightning のグローバルランクと同じ。"))
+def test_lightning_reads_the_ranks_from_slurm_and_refuses_a_mismatch(monkeypatch):
+    from pytorch_lightning.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
+
+    slurm_job(monkeypatch, nodes=2, tasks_per_node=4, rank=5)
+    t = trainer(accelerator="cpu", devices=4, num_nodes=2, strategy="ddp")
+    env = t.strategy.cluster_environment
+    assert type(env).__name__ == "SLURMEnvironment" and env.creates_processes_externally  # srun starts them
+    assert (env.global_rank(), env.node_rank(), env.local_rank(), env.world_size()) == (5, 1, 1, 8)
+    assert env.main_address == "node0"  # the first node of the job: no rendezvous endpoint to give
+    assert "validate_settings" in inspect.getsource(_SubprocessScriptLauncher.launch)  # checked at launch
+    env.validate_settings(num_devices=4, num_nodes=2)
+    with pytest.raises(ValueError, match=re.escape("`devices=2` in Lightning, but the number of tasks per node "
+                                                   "configured in SLURM `--ntasks-per-node=4` does not match")):
+        env.validate_settings(num_devices=2, num_nodes=2)
+    with pytest.raises(ValueError, match="`num_nodes=1` in Lightning, but the number of nodes configured in SLURM"):
+        env.validate_settings(num_devices=4, num_nodes=1)
+    monkeypatch.delenv("SLURM_NTASKS_PER_NODE")
+    with pytest.raises(RuntimeError, match="--ntasks-per-node"):  # --ntasks alone is refused too
+        trainer(accelerator="cpu", devices=4, num_nodes=2, strategy="ddp")
+
+
+@claims(Claim(SLURM_CHECKS, "ただし 1 ノードに 1 プロセスのまま num_nodes を書き忘れると、エラーにならず、各ノードで別々の学習が始まってしまう。"))
+def test_a_forgotten_num_nodes_with_one_process_per_node_is_no_error(monkeypatch):
+    """What the deck's own job does on the cluster with --trainer.num_nodes=1 (tests/test_slurm_cluster.py):
+    every task trains alone, with a sampler of its own; here, what Lightning makes of srun's environment."""
+    for rank in (0, 1):
+        slurm_job(monkeypatch, nodes=2, tasks_per_node=1, rank=rank)
+        t = trainer(accelerator="cpu", devices=1, strategy="auto")  # num_nodes left at its default, 1
+        assert type(t.strategy).__name__ == "SingleDeviceStrategy" and (t.world_size, t.global_rank) == (1, 0)
+    slurm_job(monkeypatch, nodes=2, tasks_per_node=4, rank=0)  # with several processes per node: refused
+    t = trainer(accelerator="cpu", devices=4)
+    with pytest.raises(ValueError, match="`--nodes=2` does not match"):
+        t.strategy.cluster_environment.validate_settings(num_devices=4, num_nodes=1)
+
+
+# --------------------------------------------------------------------------------------------
+# a GPU cluster (devices faked: nothing is fitted on them)
+
+
+@claims(Claim(SLURM_GPU, "`train.py` はそのまま：`train.sbatch` のデバイスの行だけを変える"),
+        Claim(SLURM_GPU, "`#SBATCH --ntasks-per-node=4`（= `devices`）"),
+        Claim(SLURM_GPU, "`--trainer.accelerator=gpu`"),
+        Claim(SLURM_GPU, "`--trainer.devices=4`（1 プロセスに GPU 1 台）"),
+        Claim(SLURM_GPU, "GPU のクラスターでは、1 ノードの GPU の数だけプロセスを起動し、各プロセスが GPU を 1 台使う。"))
+def test_a_gpu_cluster_runs_one_process_per_gpu(monkeypatch):
+    fake_gpus(monkeypatch, 4)
+    for rank in range(8):
+        slurm_job(monkeypatch, nodes=2, tasks_per_node=4, rank=rank)
+        t = trainer(accelerator="gpu", devices=4, num_nodes=2, strategy="ddp")
+        assert t.world_size == 8 and t.strategy.root_device == torch.device("cuda", rank % 4)
+        assert t.strategy._get_process_group_backend() == "nccl"
+    t.strategy.cluster_environment.validate_settings(num_devices=4, num_nodes=2)
+
+
+def test_lightning_ends_the_nccl_process_group_at_exit():
+    """Why a GPU job needs no extra end of train.py: Lightning destroys the NCCL process group at exit
+    (gloo's it leaves to the interpreter; the deck's CPU job measured clean, see the module's head)."""
+    from lightning_fabric.utilities import distributed
+
+    source = inspect.getsource(distributed._init_dist_connection)
+    assert 'if torch_distributed_backend == "nccl":' in source and "atexit.register(_destroy_dist_connection)" in source
+    assert "torch.distributed.destroy_process_group()" in inspect.getsource(distributed._destroy_dist_connection)
+
+
+@claims(Claim(SLURM_GPU, "実効バッチサイズは 128 × 8 プロセス = 1,024 になる。"))
+def test_each_process_loads_its_own_full_batch():
+    from pytorch_lightning.trainer.states import RunningStage
+
+    t = trainer(accelerator="cpu", devices=2, strategy="ddp")
+    loader = t._data_connector._prepare_dataloader(
+        DataLoader(range(1000), batch_size=128, shuffle=True), shuffle=True, mode=RunningStage.TRAINING)
+    assert loader.batch_size == 128 and isinstance(loader.sampler, DistributedSampler)
+    assert loader.sampler.num_replicas == t.world_size == 2  # each of world_size processes: 128 per step
+
+
+SRUN_HINT = "The `srun` command is available on your system but is not used."
+
+
+@claims(Claim(SLURM_GPU, "`The srun command is available on your system but is not used` と出たら：SLURM の計算機で "
+                         "`srun` を使わずに学習を始めたという注意"),
+        Claim(SLURM_GPU, "ログインノードでの試しなら気にしなくてよい"),
+        Claim(SLURM_GPU, "srun の注意は、srun コマンドのある計算機、つまりクラスターのログインノードなどで出る。"))
+def test_the_srun_hint_on_a_login_node(monkeypatch, quiet):
+    from pytorch_lightning.utilities.warnings import PossibleUserWarning
+    from test_notebook import ALLOWED  # the notebook's test lets a login node's run show it, for this slide
+
+    for key in [k for k in os.environ if k.startswith("SLURM_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/srun" if name == "srun" else None)  # a login node
+    with pytest.warns(PossibleUserWarning, match=re.escape(SRUN_HINT)) as seen:
+        t = pl.Trainer(accelerator="cpu", devices=1, max_steps=1, limit_val_batches=1, logger=False,
+                       enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+    hint = str(seen[0].message)
+    assert "prepend your python command with `srun`" in hint
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t.fit(BoringModel())  # a hint, nothing more: the fit runs, on this machine, as one process
+    assert t.global_step == 1 and t.world_size == 1
+    assert type(t._accelerator_connector.cluster_environment).__name__ == "LightningEnvironment"  # not SLURM
+    slurm_job(monkeypatch, nodes=2, tasks_per_node=1, rank=0)  # under srun: no hint
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/srun" if name == "srun" else None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PossibleUserWarning)
+        trainer(accelerator="cpu", devices=1, num_nodes=2, strategy="ddp")
+    assert any(p.search(f"/x/lightning_fabric/plugins/environments/slurm.py:204: {hint}") for p in ALLOWED.values())
