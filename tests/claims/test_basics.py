@@ -42,14 +42,13 @@ shown(
     Shown(DATA_1, "ただし必須ではない。DataLoader をそのまま Trainer に渡してもよい。", "plain_dataloaders.py", "5"),
     Shown(DATA_2, "def setup(self, stage: str):  # 各プロセスで呼ばれる", "ddp_sampler.py",
           "global_rank=1 node_rank=0 world_size=2  DistributedSampler: 27,500 / 55,000 枚"),
+    Shown(DATA_3, "`num_workers` で読み込みを並列にできる：増やすときは付録のガードも見る", "main_guard.py", "ワーカー 2 個"),
     Shown(DATA_3, "DataModule なしでも動く：`trainer.fit(model, train_loader, val_loader)`（付録）",
           "plain_dataloaders.py", "5"),
     Shown(DATA_3, "DataModule を使わないなら、自分で作った DataLoader を trainer.fit にそのまま渡せばよい。",
           "plain_dataloaders.py", "5"),
-    Shown(DATA_3, "分散学習では、`DistributedSampler` を `Trainer` が自動で設定する", "ddp_sampler.py",
-          "DistributedSampler: 27,500 / 55,000 枚"),
-    Shown(TRAINER, "テスト用の 1 万枚で 98% 以上", "fit.py", 'assert result[0]["test_acc"] >= 0.98'),
-    Shown(TRAINER, "テスト精度 98% を超えることを毎回確かめている", "fit.py", 'assert result[0]["test_acc"] >= 0.98'),
+    Shown(TRAINER, "テスト用の 1 万枚で正解率 98% 以上", "fit.py", 'assert result[0]["test_acc"] >= 0.98'),
+    Shown(TRAINER, "テストの正解率が 98% を超えることを毎回確かめている", "fit.py", 'assert result[0]["test_acc"] >= 0.98'),
 )
 
 docs(
@@ -96,7 +95,7 @@ def _from_the_other_package(name: str, module: str, **body) -> type:
     return type(name, (_Other,), {"__module__": module, **body})
 
 
-@claims(Claim(INSTALL, "モデルは `TypeError` で止まる"),
+@claims(Claim(INSTALL, "混ぜたモデルは `TypeError` で止まり"),
         Claim(INSTALL, "モデルを混ぜれば止まる"))
 def test_a_model_of_the_other_package_stops_with_a_typeerror(quiet):
     Other = _from_the_other_package("LightningModule", "lightning.pytorch.core.module")
@@ -108,7 +107,8 @@ def test_a_model_of_the_other_package_stops_with_a_typeerror(quiet):
         trainer(accelerator="cpu", devices=1).fit(LitModule())
 
 
-@claims(Claim(INSTALL, "コールバックを混ぜるとエラーにならず、最良のチェックポイントが別のものになる"))
+@claims(Claim(INSTALL, "コールバックを混ぜるとエラーにならず、最良のチェックポイントが別のものになる"),
+        Claim(INSTALL, "混ぜたコールバックはエラーなしで期待どおりに働かない"))
 def test_a_checkpoint_callback_of_the_other_package_is_not_the_one_best_means(quiet):
     from pytorch_lightning.callbacks import ModelCheckpoint
 
@@ -301,6 +301,7 @@ def test_mnist_has_10000_test_images():
 
 
 @claims(Claim(DATA_2, "`prepare_data` はダウンロード、`setup` は `stage`（`\"fit\"`、`\"test\"` など）ごとの準備"),
+        Claim(DATA_2, "prepare_data は fit や test のたびに呼ばれる。"),
         Claim(DATA_3, "`Trainer` は必要なときにこのメソッドを呼ぶ"))
 def test_setup_gets_the_stage_and_the_trainer_asks_for_the_loaders_it_needs(quiet):
     calls = []
@@ -334,7 +335,7 @@ def test_setup_gets_the_stage_and_the_trainer_asks_for_the_loaders_it_needs(quie
     assert calls == ["prepare_data", "setup test", "test_dataloader"]
 
 
-@claims(Claim(DATA_2, "def prepare_data(self):  # ダウンロードだけ：fit や test のたびに 1 台で 1 回"),
+@claims(Claim(DATA_2, "def prepare_data(self):  # ダウンロードだけ：マシン（ノード）ごとに 1 回"),
         Claim(DATA_2, "prepare_data の中では self に何も持たせない。"))
 def test_prepare_data_runs_on_local_rank_zero_of_each_machine_only(monkeypatch, quiet):
     calls = []
@@ -371,7 +372,7 @@ def test_a_seeded_split_is_the_same_in_every_process_and_an_unseeded_one_is_not(
     assert run("") != run("")  # each process draws its own split: validation images would leak into training
 
 
-@claims(Claim(DATA_3, "分散学習では、`DistributedSampler` を `Trainer` が自動で設定する"))
+@claims(Claim("Lightning の 6 つの特徴", "5. 分散学習では `DistributedSampler` が自動で設定される"))
 def test_distributed_sampler_is_on_by_default():
     from pytorch_lightning.trainer.states import RunningStage
 
@@ -443,3 +444,28 @@ def test_progress_bar_and_result_table_by_default(quiet, capfd):
 
     trainer(accelerator="cpu", devices=1, limit_test_batches=1).test(Logs())
     assert "Test metric" in capfd.readouterr().out
+
+
+@claims(Claim(DATA_2, "validate や predict も使うなら、setup にその stage も用意する。"))
+def test_validate_calls_setup_with_its_own_stage(quiet):
+    class FitAndTestOnly(pl.LightningDataModule):  # as the deck's LitDataModule: only "fit" and "test"
+        def setup(self, stage):
+            if stage == "fit":
+                self.val_set = RandomDataset(32, 4)
+
+        def val_dataloader(self):
+            return DataLoader(self.val_set, batch_size=2)
+
+    with pytest.raises(AttributeError, match="val_set"):
+        trainer(accelerator="cpu", devices=1).validate(BoringModel(), FitAndTestOnly())
+
+
+@claims(Claim(TRAINER, "test は最後の重みで測る。"))
+def test_test_without_ckpt_path_uses_the_weights_in_the_model(quiet):
+    model = BoringModel()
+    t = tiny_fit(max_steps=2, enable_checkpointing=True)
+    t.fit(model)
+    weights = [p.detach().clone() for p in model.parameters()]
+    t.test(model, verbose=False)
+    assert t.ckpt_path is None  # nothing loaded: the model's current (last) weights
+    assert all(torch.equal(a, b) for a, b in zip(weights, model.parameters()))

@@ -29,7 +29,7 @@ shown(
     Shown(SIX, "デモでは、数ステップで止まるデモ用の Trainer を使う。", "hook_order.py",
           "学習 1（training=True）: zero_grad → backward → step\n検証"),
     Shown(SAME, "loss は小数点以下 4 桁まで一致する。", "same_loss.py", "PyTorch:   "),
-    Shown(SAME, "Trainer は、あのループと同じ計算を同じ順番で行っているだけ。", "same_loss.py",
+    Shown(SAME, "Trainer は、あのループと同じ計算をしているだけ。", "same_loss.py",
           "PyTorch:   "),
     Shown(SAME, "どちらも CPU で比べている。", "same_loss.py", 'quick_trainer(accelerator="cpu"'),
     Shown(HOOKS_1, "Callback は、Trainer が決まった時点で呼ぶメソッド、つまりフックを持つクラス。", "hook_order.py",

@@ -114,7 +114,7 @@ def test_the_counts_come_from_the_registry(capsys):
 
 
 @claims(Claim("PyTorch Lightning 入門", "スライドのコードはすべて実際に動かして確かめたもので、そのままコピーして使える。"),
-        Claim("付録：本資料とリポジトリ", "コードブロックは `pytest-codeblocks` ですべて実行してテストしている（GPU と SLURM のコマンドは除く）"))
+        Claim("付録：本資料とリポジトリ", "コードブロックは `pytest-codeblocks` ですべて実行してテストしている（GPU のコマンドは除く）"))
 def test_every_block_runs():
     assert [b.name for b in model().blocks if b.skipped or b.marks] == []
 

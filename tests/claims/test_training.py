@@ -17,7 +17,7 @@ from .ledger import Claim, Docs, Shown, claims, docs, shown
 from .lightning_fakes import tiny_fit, trainer
 
 RECORD = "学習の記録を見る"
-BEST = "最良の重みを残し、伸びなくなったら止める"
+BEST = "最良の重みを残し、改善しなくなったら止める"
 PREDICT = "新しいプロセスで予測する"
 FLAGS = "よく使うフラグ"
 SUMMARY = "まとめ"
@@ -25,14 +25,16 @@ CURVE = "付録：学習曲線を描く"
 PRECISION = "https://lightning.ai/docs/pytorch/stable/common/precision_basic.html"
 
 shown(
-    Shown(BEST, "# 最良の重みを残し、伸びなくなったら止める", "checkpoint_early_stopping.py", "['best.ckpt', 'last.ckpt']"),
+    Shown(BEST, "# 最良の重みを残し、改善しなくなったら止める", "checkpoint_early_stopping.py", "['best.ckpt', 'last.ckpt']"),
     Shown(PREDICT, "保存したファイルから読み込む：前の実行の変数には頼らない", "predict.py", "128 枚中 120 枚以上正解: True"),
     Shown(FLAGS, 'precision="bf16-mixed")', "flags.py", "bf16-mixed"),
 )
 
 docs(
-    Docs(FLAGS, "混合精度：`\"bf16-mixed\"` は CPU と新しい GPU、`\"16-mixed\"` は多くの GPU", PRECISION),
-    Docs(FLAGS, "precision は混合精度の指定で、GPU では速度とメモリの節約になる。", PRECISION),
+    Docs(FLAGS, "GPU の混合精度は `\"16-mixed\"`（Ampere 以降なら `\"bf16-mixed\"` も）", PRECISION),
+    Docs(FLAGS, "bf16 は A100 や RTX 30 系などの Ampere 以降の GPU で使える。", PRECISION),
+    Docs(FLAGS, "precision は混合精度、つまり一部の計算を 16 ビットにする指定。", PRECISION),
+    Docs(FLAGS, "GPU では速度とメモリの節約になる。", PRECISION),
 )
 
 
@@ -128,8 +130,9 @@ class Scored(BoringModel):
 # the same step, so with a monitor and save_top_k=1 it holds the best weights, not the latest
 # (openclimatefix/pvnet#544 met the same). Both are checked below.
 @claims(Claim(BEST, "保存先とファイル名を決めておくと、後で別のプログラムから読み込める。"),
-        Claim(BEST, "best は val_loss が最もよいときの重み、monitor のない last は毎エポックの最新の重みを残す。"),
-        Claim(BEST, 'last = ModelCheckpoint(dirpath="ckpt", filename="last")  # 毎エポック上書き：再開用'),
+        Claim(BEST, "best は val_loss が最も小さいときの重み、last は毎エポックの最新の重みを残す。"),
+        Claim(BEST, 'best = ModelCheckpoint(filename="best", monitor="val_loss", **keep)  # 最良の重み'),
+        Claim(BEST, 'last = ModelCheckpoint(filename="last", **keep)  # monitor なし：毎エポックの最新（再開用）'),
         Claim(SUMMARY, "最良の重みは `ModelCheckpoint`"))
 def test_best_and_last_checkpoints_at_a_chosen_path(quiet):
     best = ModelCheckpoint(dirpath="checkpoints", filename="best", monitor="val_loss")
@@ -147,6 +150,32 @@ def test_best_and_last_checkpoints_at_a_chosen_path(quiet):
     tiny_fit(max_steps=-1, max_epochs=4, limit_train_batches=2, limit_val_batches=1, enable_checkpointing=True,
              callbacks=[again]).fit(Scored([3.0, 1.0, 2.0, 2.5]))
     assert torch.load("again/last.ckpt", weights_only=False)["global_step"] == 4
+
+
+@claims(Claim(BEST, 'keep = dict(dirpath="ckpt", enable_version_counter=False)  # 実行し直したら上書きする'),
+        Claim(BEST, "既定ではファイル名に v1 などを足して前の結果を残すので、上書きするよう指定した。"))
+def test_a_rerun_overwrites_the_named_checkpoints_only_without_the_version_counter(quiet):
+    def run(**keep):
+        best = ModelCheckpoint(filename="best", monitor="val_loss", **keep)
+        last = ModelCheckpoint(filename="last", **keep)
+        tiny_fit(max_steps=-1, max_epochs=2, limit_train_batches=2, limit_val_batches=1, enable_checkpointing=True,
+                 callbacks=[best, last]).fit(Scored([2.0, 1.0]))
+
+    for _ in range(2):
+        run(dirpath="versioned")
+    assert sorted(p.name for p in (quiet / "versioned").iterdir()) == ["best-v1.ckpt", "best.ckpt",
+                                                                      "last-v1.ckpt", "last.ckpt"]
+    for _ in range(2):
+        run(dirpath="ckpt", enable_version_counter=False)
+    assert sorted(p.name for p in (quiet / "ckpt").iterdir()) == ["best.ckpt", "last.ckpt"]
+
+
+@claims(Claim(BEST, "val_acc を見るなら mode に max を指定する。"))
+def test_both_callbacks_look_for_the_smallest_value_unless_told_max():
+    import inspect
+
+    assert inspect.signature(ModelCheckpoint).parameters["mode"].default == "min"
+    assert inspect.signature(EarlyStopping).parameters["mode"].default == "min"
 
 
 @claims(Claim(BEST, 'stop = EarlyStopping(monitor="val_loss", patience=3)  # 3 回続けてよくならなければ止める'),
@@ -170,7 +199,8 @@ def test_patience_counts_validation_checks(quiet):
                  callbacks=[EarlyStopping(monitor="val_loss", check_on_train_epoch_end=True)]).fit(Logs())
 
 
-@claims(Claim(BEST, "limit_train_batches=0.2,  # 資料の実行用に 1 エポックを 1/5 に縮めている"))
+@claims(Claim(BEST, "limit_train_batches=0.2, enable_progress_bar=False)  # 資料の実行用"),
+        Claim(BEST, "最後の行は資料を短く動かすための指定で、自分の課題では外す。"))
 def test_limit_train_batches_takes_a_fraction_of_the_epoch(quiet):
     t = tiny_fit(max_steps=-1, max_epochs=1, limit_train_batches=0.2, limit_val_batches=0)
     t.fit(BoringModel(), DataLoader(RandomDataset(32, 860), batch_size=2))  # 430 batches, as MNIST's 55,000 / 128
@@ -282,7 +312,7 @@ def test_resuming_from_last_ckpt_continues_where_it_stopped(quiet):
 # flags
 
 
-@claims(Claim(FLAGS, "まず `fast_dev_run` で 1 バッチずつ通し、バグがないことを確かめてから学習する"),
+@claims(Claim(FLAGS, "まず `fast_dev_run` で 1 バッチずつ通し、バグがないか確かめる"),
         Claim(FLAGS, "fast_dev_run=True,  # 学習・検証を 1 バッチずつ通して試す"),
         Claim(FLAGS, "fast_dev_run は、学習と検証を 1 バッチずつ通すだけのフラグで、記録もチェックポイントも残さない。"),
         Claim(FLAGS, "長い学習の前に、最後まで動くかを数秒で確かめられる。"))
