@@ -58,7 +58,7 @@ docs(
     Docs(INSTALL, "GPU 用の `torch` は、先に PyTorch 公式サイトのコマンドで入れておく", "https://pytorch.org/get-started/locally/"),
     # Colab's runtime as Google publishes its `pip freeze` (GPU runtime: torch, torchvision, matplotlib,
     # tensorboard installed, no pytorch-lightning).
-    Docs(INSTALL, "Colab には torch が入っているので、この 1 行目だけでよい。",
+    Docs(INSTALL, "Colab には GPU 用の torch が最初から入っているので、そのまま 1 行目を実行すればよい。",
          "https://github.com/googlecolab/backend-info/blob/main/pip-freeze.gpu.txt"),
 )
 

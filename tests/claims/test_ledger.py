@@ -153,7 +153,7 @@ def test_the_stated_version_is_the_recorded_one_and_the_installed_one_is_allowed
     assert importlib.metadata.version("pytorch-lightning") in allowed.specifier and stated in allowed.specifier
 
 
-@claims(Claim("インストール", "Colab には torch が入っているので、この 1 行目だけでよい。"))
+@claims(Claim("インストール", "Colab には GPU 用の torch が最初から入っているので、そのまま 1 行目を実行すればよい。"))
 def test_the_first_install_line_names_no_torch_and_no_upgrade():
     from packaging.requirements import Requirement
 
