@@ -2,22 +2,25 @@
 
 Three experiments, each a set of arms (bench/worker.py) that train the same model from the same seed:
 
-- cost: the deck's LitModule around one linear layer on preloaded images, 1 torch thread, where a
-  step is nearly all framework: Lightning's cost per step is its time per step minus the plain
-  loop's; the arms between them remove one default after another (the breakdown);
+- cost: the deck's LitModule around one linear layer on preloaded images, where a step is nearly
+  all framework; the arms between the Trainer's defaults and the plain loop remove one default
+  after another (the breakdown);
 - deck: the deck's CNN and MNIST, 430 steps of batch 128 and one validation: the deck's fit, plain
   loop against the Trainer's defaults;
 - batch 512: the same with batch 512 (one epoch, 108 steps): a heavier step.
 
-A round runs every experiment once; within it the arms of an experiment take turns batch by batch
-(worker.py, ``Baton``), so a load that comes and goes on a shared machine hits them alike, and each
-run's clock counts only its own turns. Threads are pinned per experiment. The first round warms up
-and is dropped. Rounds go on until --rounds or --minutes, whichever comes first (at least 3).
+A round runs every experiment once; within it the arms of an experiment are processes that take
+turns (worker.py, ``Baton``: one computes at a time, handing over every ~0.25 s), so a load that
+comes and goes on a shared machine hits them alike; each run's clocks (CPU and wall time) count
+only its own turns. One torch thread everywhere (below). Rounds go on until --rounds are kept or
+another would end after --minutes (but at least 3 are kept).
 
-Every figure comes with a 95 % interval: a bootstrap over rounds (a resample draws whole rounds, so
-all the arms and experiments of a round stay paired). The prediction of a fit's ratio is
-1 + cost × steps ÷ the plain loop's time, the cost from the cost experiment. Writes results.json and
-results.md to --out and prints the tables.
+Per fit: Lightning's cost per step (its steady time per step minus the plain loop's, paired within
+a round), its share of a plain step, the measured ratio (the Lightning fits' time over the plain
+fits'), and the predicted ratio 1 + cost × steps ÷ the plain fit's time, which leaves out what is
+not a step (set-up, sanity check, validation, checkpoint). Every figure comes with a 95 % interval,
+a percentile bootstrap over rounds (a resample draws whole rounds, so the arms stay paired), on
+both clocks. Writes results.json and results.md to --out and prints the tables.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ EXPERIMENTS = {
 # of the deck's CNN with 2 threads, 41 ms with 1), and the time measures the neighbours.
 FITS = ("deck", "batch 512")  # the fits whose ratio is measured and predicted
 PARTS = ("progress bar", "logger, checkpointing, model summary, sanity check", "self.log", "Trainer loop")
-MIN_ROUNDS, MIN_STEPS, RESAMPLES = 3, 12, 10_000  # steps: the steady time per step starts at batch 10
+MIN_ROUNDS, RESAMPLES = 3, 10_000  # MIN_ROUNDS: kept before --minutes may stop the rounds
 # glibc hands freed activation buffers back to the OS and faults them in again at random: measured
 # here, a run did 0.9 M minor page faults instead of 0.06 M and lost ~2 s (15 %), in either arm.
 # Fixed thresholds keep every run in the steady mode, so the comparison sees the frameworks.
@@ -149,7 +152,7 @@ def measure(experiments: dict[str, Experiment], rounds: int, warmup: int, minute
         if i >= warmup:
             kept.append(round_)
         longest = max(longest, time.monotonic() - began)
-        if len(kept) >= MIN_ROUNDS and time.monotonic() - start + longest > minutes * 60:
+        if len(kept) >= min(MIN_ROUNDS, rounds) and time.monotonic() - start + longest > minutes * 60:
             log(f"stopping after {len(kept)} rounds: another would pass --minutes {minutes:g}")
             break
     return kept, loads
@@ -263,8 +266,8 @@ def main(argv: list[str] | None = None, run=take_turns) -> int:
     parser.add_argument("--warmup-rounds", type=int, default=0, help="rounds run first and dropped")
     parser.add_argument("--steps", type=int, help="steps of every experiment (smaller runs; default: each its own)")
     args = parser.parse_args(argv)
-    if args.rounds < MIN_ROUNDS or (args.steps is not None and args.steps < MIN_STEPS):
-        parser.error(f"--rounds must be at least {MIN_ROUNDS} and --steps at least {MIN_STEPS}")
+    if args.rounds < 1 or (args.steps is not None and args.steps < 2):
+        parser.error("--rounds must be at least 1 and --steps at least 2")
     experiments = {name: e._replace(steps=args.steps or e.steps) for name, e in EXPERIMENTS.items()}
     load_before, began = os.getloadavg(), time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:  # the Trainers' logs and checkpoints

@@ -34,7 +34,6 @@ facts that hold on any device. Why, per checked output (stable block name, or fi
 | figures/learning_curve.svg    | auto, devices=1 (the fit)       | device-dependent: its record names the device it was     |
 |                               |                                 | made on; compared there, elsewhere a NotCompared warning |
 | figures/predictions.png       | auto, devices=1 (the fit)       | device-dependent: as figures/learning_curve.svg          |
-| figures/parity.svg            | nothing (bench/results.json)    | drawn from kept results by make generate                 |
 
 Across devices:
 
