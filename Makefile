@@ -78,11 +78,11 @@ test: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
 	$(PY) -m pytest -n 2
 
 # Generated files (snippets/, the notebook, generated regions of the deck): `generate` writes
-# them, `check` fails with a diff and the fix. See tools/generate.py.
-# (node_modules: the figures are drawn in the deck's font, from @fontsource.)
-generate: $(VENV)/.installed node_modules/.installed
+# them, `check` fails with a diff and the fix. See tools/generate.py. Python only: no figure is
+# drawn here (`make figures` runs the deck for its figures).
+generate: $(VENV)/.installed
 	$(PY) -m tools.generate write
-check: $(VENV)/.installed node_modules/.installed
+check: $(VENV)/.installed
 	$(PY) -m tools.generate check
 
 # The matrix (not part of `make test`; .ci/run runs both): the deck under `lightning.pytorch` with
@@ -143,12 +143,13 @@ $(MNIST_FILES) &: | $(VENV)/.installed
 data: $(VENV)/.installed
 	$(PY) -m tools.mnist_data
 
-# Benchmark (not part of `make test`, ~12 min): Lightning vs the deck's plain PyTorch loop (bench/).
-# Results in build/bench/; `make bench-slide` keeps them as bench/results.json and regenerates the
-# 性能 slide (the deck's `<!-- generated: performance -->` region, rendered by bench/slide.py).
+# Benchmark (not part of `make test`, at most ~14 min): Lightning's cost per step and the deck's fit,
+# Lightning vs the deck's plain PyTorch loop (bench/). Results in build/bench/; `make bench-slide`
+# keeps them as bench/results.json and regenerates the 性能 slide (the deck's
+# `<!-- generated: performance -->` region, rendered by bench/slide.py).
 bench: $(VENV)/.installed $(MNIST_FILES)
 	$(PY) -m bench
-bench-slide: $(VENV)/.installed node_modules/.installed
+bench-slide: $(VENV)/.installed
 	test -f build/bench/results.json || { echo "error: no build/bench/results.json: run make bench first" >&2; exit 1; }
 	cp build/bench/results.json bench/results.json
 	$(PY) -m tools.generate write

@@ -1,13 +1,26 @@
-"""`make bench`: the deck's Lightning fit against the deck's plain PyTorch loop, on this machine.
+"""`make bench`: what Lightning adds to each training step, and what that makes of the deck's fit.
 
-- parity: the plain loop, the deck's default Trainer and a Trainer with five defaults off, on the
-  deck's CNN and MNIST. The ratio is median ÷ median (what the table's times give); the ratios of
-  the runs within one round show its noise.
-- breakdown: a separate experiment on a linear model (bench/worker.py, ``--linear``) that removes
-  one thing after another (a chain of arms); each part is one arm minus the next, within a round.
+Three experiments, each a set of arms (bench/worker.py) that train the same model from the same seed:
 
-Every run is a fresh process; every round runs each arm once, in a shuffled order; the first
-round warms up and is dropped. Writes results.json and results.md to --out and prints the tables.
+- cost: the deck's LitModule around one linear layer on preloaded images, where a step is nearly
+  all framework; the arms between the Trainer's defaults and the plain loop remove one default
+  after another (the breakdown);
+- deck: the deck's CNN and MNIST, 430 steps of batch 128 and one validation: the deck's fit, plain
+  loop against the Trainer's defaults;
+- batch 512: the same with batch 512 (one epoch, 108 steps): a heavier step.
+
+A round runs every experiment once; within it the arms of an experiment are processes that take
+turns (worker.py, ``Baton``: one computes at a time, handing over every ~0.25 s), so a load that
+comes and goes on a shared machine hits them alike; each run's clocks (CPU and wall time) count
+only its own turns. One torch thread everywhere (below). Rounds go on until --rounds are kept or
+another would end after --minutes (but at least 3 are kept).
+
+Per fit: Lightning's cost per step (its steady time per step minus the plain loop's, paired within
+a round), its share of a plain step, the measured ratio (the Lightning fits' time over the plain
+fits'), and the predicted ratio 1 + cost × steps ÷ the plain fit's time, which leaves out what is
+not a step (set-up, sanity check, validation, checkpoint). Every figure comes with a 95 % interval,
+a percentile bootstrap over rounds (a resample draws whole rounds, so the arms stay paired), on
+both clocks. Writes results.json and results.md to --out and prints the tables.
 """
 
 from __future__ import annotations
@@ -15,157 +28,258 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
+import time
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
-from deck.paths import BUILD, ROOT
+from deck.paths import BUILD
 
-EXPERIMENTS = {  # name -> (arms, whether on the linear model)
-    "parity": (("plain", "lightning", "bare"), False),
-    "breakdown": (("lightning", "no progress bar", "bare", "bare, no self.log", "plain"), True),
+
+class Experiment(NamedTuple):
+    arms: tuple[str, ...]
+    model: str
+    batch_size: int
+    steps: int
+    threads: int
+
+
+CHAIN = ("lightning", "no progress bar", "bare", "bare, no self.log", "plain")  # one default off after another
+EXPERIMENTS = {
+    "cost": Experiment(CHAIN, "linear", 128, 430, 1),
+    "deck": Experiment(("plain", "lightning"), "cnn", 128, 430, 1),
+    "batch 512": Experiment(("plain", "lightning"), "cnn", 512, 108, 1),
 }
+# 1 torch thread everywhere: on a shared 2-core machine two OpenMP threads wait for each other at
+# every operation whenever a neighbour holds a core (measured here under load: 115-365 ms per step
+# of the deck's CNN with 2 threads, 41 ms with 1), and the time measures the neighbours.
+FITS = ("deck", "batch 512")  # the fits whose ratio is measured and predicted
 PARTS = ("progress bar", "logger, checkpointing, model summary, sanity check", "self.log", "Trainer loop")
+MIN_ROUNDS, RESAMPLES = 3, 10_000  # MIN_ROUNDS: kept before --minutes may stop the rounds
 # glibc hands freed activation buffers back to the OS and faults them in again at random: measured
 # here, a run did 0.9 M minor page faults instead of 0.06 M and lost ~2 s (15 %), in either arm.
 # Fixed thresholds keep every run in the steady mode, so the comparison sees the frameworks.
 STEADY_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 
 
-def spawn(arm: str, steps: int, linear: bool, root_dir: str) -> dict:
-    """One run of `arm` in a fresh process (bench/worker.py)."""
-    cmd = [sys.executable, "-m", "bench.worker", arm, "--steps", str(steps), "--root-dir", root_dir]
-    done = subprocess.run(cmd + ["--linear"] * linear, cwd=ROOT, capture_output=True, text=True,
-                          env=os.environ | STEADY_MALLOC)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.splitlines()[-1])
+def forkserver():
+    """Where every run is forked from: a process that imported bench.worker (torch, Lightning, the
+    deck's modules) once, with glibc's malloc thresholds set, so that a run starts at once."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["bench.worker"])
+    os.environ.update(STEADY_MALLOC)  # read by the server's glibc when it starts, inherited by each run
+    return context
 
 
-def interleaved(arms: tuple[str, ...], rounds: int, warmup: int, run, log) -> dict[str, list[dict]]:
-    """Each arm once per round, in a shuffled order; the arms must end with the same loss."""
-    order, runs = random.Random(0), {arm: [] for arm in arms}
+def take_turns(experiment: Experiment, order: list[str], root_dir: str) -> dict[str, dict]:
+    """One round of an experiment: a process per arm, computing one at a time, turn by turn in `order`."""
+    from bench import worker  # the runs' entry point (the forkserver imports it, this process only names it)
+
+    context, runs = forkserver(), {}
+    try:
+        for arm in order:
+            up_r, up_w = context.Pipe(duplex=False)
+            down_r, down_w = context.Pipe(duplex=False)
+            proc = context.Process(target=worker.child, args=(arm, experiment.steps, experiment.model,
+                                   experiment.batch_size, experiment.threads,
+                                   str(Path(root_dir) / arm), up_w, down_r))  # a folder per arm: its own logs
+            proc.start()
+            up_w.close()
+            down_r.close()
+            runs[arm] = (proc, up_r, down_w)
+
+        def receive(arm: str) -> bytes:
+            try:
+                message = runs[arm][1].recv_bytes()
+            except EOFError:
+                message = b"Ethe process ended without a word (exit code " + str(runs[arm][0].join() or
+                                                                                 runs[arm][0].exitcode).encode() + b")"
+            if message.startswith(b"E"):
+                raise RuntimeError(f"the {arm} run ({experiment.model}) failed:\n{message[1:].decode()[-3000:]}")
+            return message
+
+        for arm in order:
+            assert receive(arm) == b"R"
+        active, i, results = list(order), 0, {}
+        while active:
+            arm = active[i]
+            runs[arm][2].send_bytes(b"G")
+            if receive(arm) == b"D":
+                results[arm] = json.loads(receive(arm))
+                active.pop(i)
+            else:
+                i += 1
+            i = i % len(active) if active else 0
+        return {arm: results[arm] for arm in order}
+    finally:
+        for proc, up, down in runs.values():
+            proc.join(timeout=60)
+            if proc.exitcode is None:
+                proc.kill()
+                proc.join()
+            up.close()
+            down.close()
+
+
+def same_model(name: str, round_: dict[str, dict]) -> None:
+    losses = {arm: r["loss"] for arm, r in round_.items()}
+    if max(losses.values()) - min(losses.values()) > 1e-4:
+        raise RuntimeError(f"{name}: the arms did not train the same model: {losses}")
+
+
+def measure(experiments: dict[str, Experiment], rounds: int, warmup: int, minutes: float, run, log) -> tuple[list, list]:
+    """Rounds of every experiment (in a shuffled order, arms in a shuffled turn order) until `rounds`
+    are kept or the next round would end after `minutes`. Returns the kept rounds and the load
+    average seen after each round (warm-up included)."""
+    shuffle, start, kept, loads, longest = random.Random(0), time.monotonic(), [], [], 0.0
     for i in range(warmup + rounds):
-        for arm in order.sample(arms, len(arms)):
-            runs[arm].append(run(arm))
-            log(f"round {i + 1}/{warmup + rounds} {arm:18s} {runs[arm][-1]['seconds']:6.2f} s  "
-                f"{runs[arm][-1]['ms_per_step']:6.2f} ms/step  loss {runs[arm][-1]['loss']:.6f}")
-        losses = {arm: runs[arm][-1]["loss"] for arm in arms}
-        if max(losses.values()) - min(losses.values()) > 1e-4:
-            raise RuntimeError(f"round {i + 1}: the arms did not train the same model: {losses}")
-    return {arm: r[warmup:] for arm, r in runs.items()}
+        began, round_ = time.monotonic(), {}
+        for name in shuffle.sample(list(experiments), len(experiments)):
+            arms = experiments[name].arms
+            round_[name] = run(experiments[name], shuffle.sample(arms, len(arms)))
+            same_model(name, round_[name])
+            log(f"round {i + 1}: {name:9s} " + "  ".join(
+                f"{arm} {r['cpu_seconds']:.2f} s {r['cpu_ms_per_step']:.2f} ms/step" for arm, r in round_[name].items())
+                + " (CPU time)")
+        loads.append(round(os.getloadavg()[0], 2))
+        if i >= warmup:
+            kept.append(round_)
+        longest = max(longest, time.monotonic() - began)
+        if len(kept) >= min(MIN_ROUNDS, rounds) and time.monotonic() - start + longest > minutes * 60:
+            log(f"stopping after {len(kept)} rounds: another would pass --minutes {minutes:g}")
+            break
+    return kept, loads
 
 
-def spread(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "mean": statistics.mean(values),
-            "min": min(values), "max": max(values)}
+def interval(estimate, n: int, seed: int = 0) -> dict:
+    """The estimate on all rounds and its 95 % percentile interval, resampling whole rounds."""
+    draw, values = random.Random(seed), []
+    for _ in range(RESAMPLES):
+        values.append(estimate([draw.randrange(n) for _ in range(n)]))
+    values.sort()
+    return {"value": estimate(list(range(n))), "low": values[int(0.025 * RESAMPLES)],
+            "high": values[int(0.975 * RESAMPLES) - 1]}
 
 
-def parity(runs: dict[str, list[dict]]) -> dict:
-    def column(arm: str, key: str) -> list[float]:
-        return [r[key] for r in runs[arm]]
+def summarise(kept: list[dict], experiments: dict[str, Experiment], clock: str) -> dict:
+    """Every figure with its interval, on one clock: "cpu" (the runs' CPU time; with one thread, the
+    time on a core, whatever the neighbours do) or "wall" (their wall time, waits for a core included)."""
+    n, seconds, ms = len(kept), f"{clock}_seconds" if clock == "cpu" else "seconds", \
+        "cpu_ms_per_step" if clock == "cpu" else "ms_per_step"
 
-    def arm(name: str) -> dict:
-        seconds = column(name, "seconds")
-        summary = {"seconds": spread(seconds), "runs": seconds, "peak_rss_mb": max(column(name, "peak_rss_mb")),
-                   "loss": runs[name][-1]["loss"],
-                   **{k: statistics.median(column(name, k)) for k in ("cpu_seconds", "ms_per_step", "page_faults")}}
-        if name != "plain":
-            summary["ratio"] = statistics.median(seconds) / statistics.median(column("plain", "seconds"))
-            summary["pair_ratios"] = spread([b / a for a, b in zip(column("plain", "seconds"), seconds, strict=True)])
-            summary["cpu_ratio"] = summary["cpu_seconds"] / statistics.median(column("plain", "cpu_seconds"))
-        return summary
+    def column(name: str, arm: str, key: str, idx) -> list[float]:
+        return [kept[i][name][arm][key] for i in idx]
 
-    return {"rounds": len(runs["plain"]), "arms": {name: arm(name) for name in runs}}
+    def per_step(name: str, slower: str, faster: str):  # ms per step, mean over rounds of the paired difference
+        return lambda idx: statistics.fmean(s - f for s, f in zip(column(name, slower, ms, idx),
+                                                                  column(name, faster, ms, idx), strict=True))
+
+    fits = {}
+    for name in FITS:
+        steps, cost = experiments[name].steps, per_step(name, "lightning", "plain")
+
+        def ratio(idx, name=name):
+            return sum(column(name, "lightning", seconds, idx)) / sum(column(name, "plain", seconds, idx))
+
+        def predicted(idx, name=name, steps=steps, cost=cost):
+            return 1 + cost(idx) * steps / 1000 / statistics.fmean(column(name, "plain", seconds, idx))
+
+        def share(idx, name=name, cost=cost):
+            return cost(idx) / statistics.fmean(column(name, "plain", ms, idx))
+
+        fits[name] = {"plain_seconds": statistics.fmean(column(name, "plain", seconds, range(n))),
+                      "plain_ms_per_step": statistics.fmean(column(name, "plain", ms, range(n))),
+                      "ms_per_step": interval(cost, n), "share": interval(share, n),
+                      "predicted": interval(predicted, n), "ratio": interval(ratio, n)}
+    chain = experiments["cost"].arms
+    return {"cost_ms_per_step": interval(per_step("cost", "lightning", "plain"), n),
+            "plain_linear_ms_per_step": statistics.fmean(column("cost", "plain", ms, range(n))),
+            "parts": {part: interval(per_step("cost", a, b), n) for part, a, b in zip(PARTS, chain[:-1], chain[1:], strict=True)},
+            "fits": fits}
 
 
-def breakdown(runs: dict[str, list[dict]]) -> dict:
-    arms = EXPERIMENTS["breakdown"][0]
-
-    def cost(slower: str, faster: str) -> dict:  # per step in ms (steady), per run in s (whole fit)
-        return {key: spread([a[key] - b[key] for a, b in zip(runs[slower], runs[faster], strict=True)])
-                for key in ("ms_per_step", "seconds")}
-
-    return {"rounds": len(runs["plain"]),
-            "plain_ms_per_step": statistics.median(r["ms_per_step"] for r in runs["plain"]),
-            "parts": {part: cost(a, b) for part, a, b in zip(PARTS, arms[:-1], arms[1:], strict=True)},
-            "total": cost(arms[0], arms[-1])}
+def raw(kept: list[dict], experiments: dict[str, Experiment]) -> dict:
+    """Every run's figures, per experiment and arm, in round order (what the summary is computed from)."""
+    keys = ("cpu_seconds", "cpu_ms_per_step", "seconds", "ms_per_step")
+    return {name: {**experiment._asdict(), "arms": {arm: {
+        **{key: [r[name][arm][key] for r in kept] for key in keys},
+        "loss": kept[-1][name][arm]["loss"], "peak_rss_mb": max(r[name][arm]["peak_rss_mb"] for r in kept),
+        "page_faults": statistics.median(r[name][arm]["page_faults"] for r in kept)}
+        for arm in experiment.arms}} for name, experiment in experiments.items()}
 
 
 def machine(run: dict) -> dict:
-    """Where the figures come from; torch's threads and GPU as a worker saw them."""
+    """Where the figures come from; the GPU as a worker saw it."""
     cpuinfo = Path("/proc/cpuinfo")
     names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
              if line.startswith("model name")] if cpuinfo.is_file() else []
     return {"date": dt.date.today().isoformat(), "cpu": names[0] if names else platform.processor() or "unknown",
-            "cores": os.cpu_count(), "torch_threads": run["torch_threads"], "gpu": run["gpu"],
+            "cores": os.cpu_count(), "gpu": run["gpu"],
             "python": platform.python_version(), "torch": metadata.version("torch"),
             "pytorch_lightning": metadata.version("pytorch-lightning")}
 
 
+def ci(x: dict, f: str = ".2f") -> str:
+    return f"{x['value']:{f}} [{x['low']:{f}}, {x['high']:{f}}]"
+
+
 def report(results: dict) -> str:
     """The tables in Markdown, for notes and issues (the slide is bench/slide.py)."""
-    m, p, b = results["machine"], results["parity"], results["breakdown"]
-    arms = p["arms"]
-
-    def row(label: str, cell, plain: str | None = None) -> str:  # plain: the plain column's text, if not cell's
-        cells = (plain if plain and name == "plain" else cell(a) for name, a in arms.items())
-        return f"| {label} | " + " | ".join(cells) + " |"
-
-    def rng(s: dict, f: str = ".3f", sep: str = "–", centre: str = "median") -> str:
-        return f"{s[centre]:{f}} ({s['min']:{f}}{sep}{s['max']:{f}})"
-
-    lines = [f"Measured {m['date']}: {m['cpu']}, {m['cores']} cores ({m['torch_threads']} torch threads), "
-             f"GPU: {m['gpu'] or 'none'}; Python {m['python']}, torch {m['torch']}, "
-             f"pytorch-lightning {m['pytorch_lightning']}.", "",
-             f"## Parity: {results['steps']} steps of batch 128 (+ validation after a complete epoch), "
-             f"{p['rounds']} rounds", "",
-             "| | plain PyTorch | Lightning (deck defaults) | Lightning (five defaults off) |",
-             "| --- | ---: | ---: | ---: |",
-             row("time, median (min–max)", lambda a: rng(a["seconds"], ".2f") + " s"),
-             row("ratio: median ÷ plain median", lambda a: f"{a['ratio']:.3f}", "1"),
-             row("ratio within a round, median (min–max)", lambda a: rng(a["pair_ratios"]), "1"),
-             row("CPU time ratio (medians)", lambda a: f"{a['cpu_ratio']:.3f}", "1"),
-             row("steady time per step, median", lambda a: f"{a['ms_per_step']:.2f} ms"),
-             row("peak RSS", lambda a: f"{a['peak_rss_mb']:.0f} MB"),
-             row("minor page faults, median", lambda a: f"{a['page_faults']:,.0f}"),
-             row("final training loss", lambda a: f"{a['loss']:.6f}"),
-             "", f"## Breakdown (separate experiment): the deck's LitModule around one linear layer, preloaded "
-             f"images, 1 thread; {b['rounds']} rounds; each part is one arm minus the next within a round, averaged",
-             "", "| part | per step, mean (min…max) | per run, mean (min…max) |", "| --- | ---: | ---: |"]
-    for part, cost in [*b["parts"].items(), ("**all of Lightning with the deck's defaults**", b["total"])]:
-        per_step, per_run = (rng(cost[key], "+.2f", "…", "mean") for key in ("ms_per_step", "seconds"))
-        lines.append(f"| {part} | {per_step} ms | {per_run} s |")
-    lines += ["", f"(plain loop: {b['plain_ms_per_step']:.2f} ms per step; a range across zero is within the noise)"]
+    m, load = results["machine"], results["load"]
+    lines = [f"Measured {m['date']}: {m['cpu']}, {m['cores']} cores, GPU: {m['gpu'] or 'none'}; Python {m['python']}, "
+             f"torch {m['torch']}, pytorch-lightning {m['pytorch_lightning']}; 1 torch thread. {results['rounds']} rounds "
+             f"({results['warmup_rounds']} more dropped as warm-up), {results['wall_seconds'] / 60:.1f} min; load average "
+             f"(1, 5, 15 min) {load['before']} before, {load['after']} after. [95 % interval], bootstrap over rounds."]
+    for clock, what in (("cpu", "CPU time (the figures of the slide)"), ("wall", "wall time, waits for a core included")):
+        s = results["summary"][clock]
+        lines += ["", f"## On {what}", "",
+                  f"Lightning's cost per step with one linear layer (a step of the plain loop: "
+                  f"{s['plain_linear_ms_per_step']:.2f} ms), one default off after another:", "",
+                  "| part | ms per step |", "| --- | ---: |"]
+        lines += [f"| {part} | {ci(x, '+.2f')} |" for part, x in s["parts"].items()]
+        lines += [f"| **all of Lightning with the Trainer's defaults** | {ci(s['cost_ms_per_step'], '+.2f')} |", "",
+                  "The deck's CNN, plain loop against the Trainer's defaults; predicted: 1 + cost per step × steps "
+                  "÷ the plain fit's time; measured: the fits' times, set-up and validation included:", "",
+                  "| fit | plain: time, per step | Lightning − plain, per step | share of a step "
+                  "| ratio, predicted | ratio, measured |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for name, f in s["fits"].items():
+            e = results["experiments"][name]
+            lines.append(f"| {name}: {e['steps']} steps of batch {e['batch_size']}"
+                         + (" + validation" if e["steps"] * e["batch_size"] >= 55_000 else "") + " "
+                         f"| {f['plain_seconds']:.2f} s, {f['plain_ms_per_step']:.1f} ms | {ci(f['ms_per_step'], '+.2f')} ms "
+                         f"| {ci(f['share'], '.1%')} | {ci(f['predicted'], '.3f')} | {ci(f['ratio'], '.3f')} |")
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None, run=spawn) -> int:
+def main(argv: list[str] | None = None, run=take_turns) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=BUILD / "bench")
-    parser.add_argument("--steps", type=int, default=430, help="training steps per run (430 = one epoch)")
-    parser.add_argument("--rounds", type=int, default=8, help="parity rounds kept")
-    parser.add_argument("--breakdown-rounds", type=int, default=7, help="breakdown rounds kept")
-    parser.add_argument("--warmup-rounds", type=int, default=1, help="rounds run first and dropped")
+    parser.add_argument("--rounds", type=int, default=20, help="rounds kept, at most")
+    parser.add_argument("--minutes", type=float, default=13, help="start no round that would end after this")
+    parser.add_argument("--warmup-rounds", type=int, default=0, help="rounds run first and dropped")
+    parser.add_argument("--steps", type=int, help="steps of every experiment (smaller runs; default: each its own)")
     args = parser.parse_args(argv)
-    if args.steps < 2 or min(args.rounds, args.breakdown_rounds) < 1:
-        parser.error("--steps must be at least 2 and --rounds, --breakdown-rounds at least 1")
-
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:  # the Trainer's logs and checkpoints
-        def experiment(name: str, rounds: int) -> dict[str, list[dict]]:
-            arms, linear = EXPERIMENTS[name]
-            return interleaved(arms, rounds, args.warmup_rounds, lambda arm: run(arm, args.steps, linear, tmp),
-                               lambda message: print(f"{name}: {message}", file=sys.stderr, flush=True))
-
-        parity_runs, breakdown_runs = experiment("parity", args.rounds), experiment("breakdown", args.breakdown_rounds)
-    results = {"steps": args.steps, "warmup_rounds": args.warmup_rounds, "machine": machine(parity_runs["plain"][0]),
-               "parity": parity(parity_runs), "breakdown": breakdown(breakdown_runs)}
+    if args.rounds < 1 or (args.steps is not None and args.steps < 2):
+        parser.error("--rounds must be at least 1 and --steps at least 2")
+    experiments = {name: e._replace(steps=args.steps or e.steps) for name, e in EXPERIMENTS.items()}
+    load_before, began = os.getloadavg(), time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:  # the Trainers' logs and checkpoints
+        kept, loads = measure(experiments, args.rounds, args.warmup_rounds, args.minutes,
+                              lambda e, order: run(e, order, tmp),
+                              lambda message: print(message, file=sys.stderr, flush=True))
+    results = {"rounds": len(kept), "warmup_rounds": args.warmup_rounds, "wall_seconds": time.monotonic() - began,
+               "machine": machine(kept[0]["deck"]["plain"]),
+               "load": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()],
+                        "after_each_round": loads},
+               "summary": {clock: summarise(kept, experiments, clock) for clock in ("cpu", "wall")},
+               "experiments": raw(kept, experiments)}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     (args.out / "results.md").write_text(text := report(results))

@@ -1,10 +1,18 @@
-"""One benchmark run, printed as one JSON line; `python -m bench` starts a fresh process for each.
+"""One benchmark run: `python -m bench` forks a fresh process for each (``child``); on its own,
+``python -m bench.worker ARM --steps N`` prints one as a JSON line.
 
 ARM is the deck's plain loop (``fit_plain``) or the deck's ``LitModule`` under a ``pl.Trainer``
 with some defaults off (``ARMS``); same model, data, optimizer, seed and steps. After a complete
-epoch both validate once, as ``trainer.fit`` does. The clock covers data set-up, training and that
-validation, not the imports or the model's creation. ``--linear``: one linear layer instead of the
-CNN, images decoded once into a tensor, one thread: what Lightning adds per step, unhidden.
+epoch both validate once, as ``trainer.fit`` does. ``--model linear``: one linear layer instead of
+the CNN, images decoded once into a tensor: what Lightning adds per step, unhidden.
+
+Taking turns (``Baton``): the arms of a round run at the same time as processes, but only
+one computes at any moment. At every batch the DataLoader makes (training and validation), a run
+hands the turn back to bench/__main__.py, which gives it to the next arm; the clock of a run counts
+only its own turns. So each arm's steps sit milliseconds from the other arms' steps, and a load
+that comes and goes on this shared machine slows them alike. The clock covers data set-up, training
+and validation, not the imports or the model's creation; ``ms_per_step`` is the steady time per
+step from batch 10 on (past the first steps' lazy set-up), on the same clock.
 """
 
 from __future__ import annotations
@@ -12,9 +20,11 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import resource
 import sys
 import time
+import traceback
 import warnings
 
 import pytorch_lightning as pl
@@ -29,7 +39,7 @@ from litdatamodule import LitDataModule  # noqa: E402  (the deck's own modules)
 from litmodule import LitModule  # noqa: E402
 from plain_loop import fit_plain  # noqa: E402
 
-SEED, LR = 0, 1e-2
+SEED, LR = 0, 2e-3  # the deck's LitModule default
 # Every Trainer arm on the CPU, as the plain loop: on a GPU machine "auto" would train the Lightning
 # arms elsewhere (other losses: "did not train the same model"), and on several GPUs start DDP.
 DEVICE = {"accelerator": "cpu", "devices": 1}
@@ -37,11 +47,59 @@ FIVE_OFF = {"enable_progress_bar": False, "logger": False, "enable_checkpointing
             "enable_model_summary": False, "num_sanity_val_steps": 0}  # Lightning's own parity setting
 ARMS = {  # name -> (Trainer flags, or None for the plain loop; whether self.log does its work)
     "plain": (None, True),
-    "lightning": ({}, True),  # the deck's defaults
+    "lightning": ({}, True),  # the Trainer's defaults
     "no progress bar": ({"enable_progress_bar": False}, True),
     "bare": (FIVE_OFF, True),
     "bare, no self.log": (FIVE_OFF, False),
 }
+MODELS = ("cnn", "linear")  # the deck's CNN; one linear layer on preloaded images
+TURN_SECONDS = 0.25  # a turn ends at the first batch after this long (every batch of a slow step)
+WARMUP_STEPS = 10  # steps left out of the steady time per step
+
+
+class Baton:
+    """This run's turn (see the module's docstring) and its clocks, which count only its own turns:
+    wall time and CPU time. ``up``/``down``: multiprocessing connections to bench/__main__.py.
+    Without them (a run on its own, the smoke test) it never waits: the clocks run throughout."""
+
+    def __init__(self, up=None, down=None):
+        self.up, self.down = up, down
+        self.spent, self.since = [0.0, 0.0], (0.0, 0.0)
+
+    @staticmethod
+    def _now() -> tuple[float, float]:
+        return time.perf_counter(), time.process_time()
+
+    def _wait(self) -> None:
+        if self.down is not None and self.down.recv_bytes() != b"G":
+            raise RuntimeError("the bench stopped this run")
+        self.since = self._now()
+
+    def _add(self, now: tuple[float, float]) -> None:
+        self.spent = [spent + b - a for spent, a, b in zip(self.spent, self.since, now, strict=True)]
+
+    def start(self) -> None:
+        """Say this run is ready (model made), then wait for its first turn."""
+        if self.up is not None:
+            self.up.send_bytes(b"R")
+        self._wait()
+
+    def clock(self) -> tuple[float, float]:
+        """Wall and CPU seconds of this run's turns so far."""
+        return tuple(spent + b - a for spent, a, b in zip(self.spent, self.since, self._now(), strict=True))
+
+    def turn(self) -> None:
+        """Hand the turn over, once this turn has lasted TURN_SECONDS, and wait for the next one."""
+        if self.up is not None and (now := self._now())[0] - self.since[0] >= TURN_SECONDS:
+            self._add(now)
+            self.up.send_bytes(b"Y")
+            self._wait()
+
+    def stop(self) -> tuple[float, float]:
+        self._add(self._now())
+        if self.up is not None:
+            self.up.send_bytes(b"D")
+        return tuple(self.spent)
 
 
 @functools.cache
@@ -59,12 +117,12 @@ def deck_split(preload: bool) -> tuple[Dataset, Dataset]:
 
 
 class TimedData(LitDataModule):
-    """The deck's data module, noting when each training batch is made (for the plain loop and the
-    Trainer alike; the loader stays the deck's DataLoader)."""
+    """The deck's data module (for the plain loop and the Trainer alike; the loaders stay the deck's
+    DataLoaders): each batch they make is a turn, and each training batch notes the clock."""
 
-    def __init__(self, preload: bool):
-        super().__init__(str(DATA))
-        self.preload, self.times = preload, []
+    def __init__(self, preload: bool, batch_size: int, baton: Baton):
+        super().__init__(str(DATA), batch_size)
+        self.preload, self.baton, self.times = preload, baton, []
 
     def prepare_data(self):
         pass  # done by deck_split, in setup
@@ -72,22 +130,35 @@ class TimedData(LitDataModule):
     def setup(self, stage: str):
         self.train_set, self.val_set = deck_split(self.preload)
 
-    def train_dataloader(self):
-        loader, times = super().train_dataloader(), self.times
-        collate = loader.collate_fn
-        loader.collate_fn = lambda batch: times.append(time.perf_counter()) or collate(batch)
+    def _turns(self, loader, times: list | None):
+        collate, baton = loader.collate_fn, self.baton
+
+        def turn(batch):
+            if times is not None:
+                times.append(baton.clock())
+            baton.turn()
+            return collate(batch)
+
+        loader.collate_fn = turn
         return loader
 
-    def ms_per_step(self, skip: int = 10) -> float:
-        """Steady time per step: from batch `skip` (past the first steps' lazy set-up) to the last."""
-        first = min(skip, len(self.times) - 2)
-        return (self.times[-1] - self.times[first]) / (len(self.times) - 1 - first) * 1000
+    def train_dataloader(self):
+        return self._turns(super().train_dataloader(), self.times)
+
+    def val_dataloader(self):
+        return self._turns(super().val_dataloader(), None)
+
+    def ms_per_step(self, clock: int) -> float:
+        """Steady time per step (clock 0: wall, 1: CPU): from batch WARMUP_STEPS (past the first
+        steps' lazy set-up) to the last."""
+        first = min(WARMUP_STEPS, len(self.times) - 2)
+        return (self.times[-1][clock] - self.times[first][clock]) / (len(self.times) - 1 - first) * 1000
 
 
 def fit_plain_and_validate(model: nn.Module, data: TimedData, steps: int) -> float:
     data.prepare_data()
     data.setup("fit")
-    loss = fit_plain(model, data, steps, lr=LR)  # the deck's loop
+    loss = fit_plain(model, data.train_dataloader(), steps, lr=LR)  # the deck's loop
     if steps >= len(data.train_dataloader()):  # a complete epoch: trainer.fit validates here
         model.eval()
         with torch.no_grad():
@@ -95,47 +166,62 @@ def fit_plain_and_validate(model: nn.Module, data: TimedData, steps: int) -> flo
     return loss
 
 
-def usage() -> tuple[float, float, int]:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return time.perf_counter(), r.ru_utime + r.ru_stime, r.ru_minflt
-
-
-def run(arm: str, steps: int, linear: bool = False, root_dir: str = ".") -> dict:
+def run(arm: str, steps: int, model: str = "cnn", batch_size: int = 128, threads: int | None = None,
+        root_dir: str = ".", baton: Baton | None = None) -> dict:
     flags, log = ARMS[arm]
-    threads = torch.get_num_threads()
-    if linear:  # the cost in question is serial Python; OpenMP's idle spinning only adds noise
-        torch.set_num_threads(1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or before)
     torch.manual_seed(SEED)
-    module, data, logged = LitModule(lr=LR), TimedData(preload=linear), {}
-    if linear:
+    baton = baton or Baton()
+    module, data, logged = LitModule(lr=LR), TimedData(model == "linear", batch_size, baton), {}
+    if model == "linear":
         module.model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10))
     if not log:  # self.log replaced by the least it must do: keep the value
         module.log = lambda name, value, **kwargs: logged.__setitem__(name, value)
-    before = usage()
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    baton.start()
     if flags is None:
         loss = fit_plain_and_validate(module.model, data, steps)
     else:
         trainer = pl.Trainer(max_steps=steps, default_root_dir=root_dir, **DEVICE, **flags)
         trainer.fit(module, data)
         loss = (logged or trainer.callback_metrics)["train_loss"].item()
-    wall, cpu, faults = (b - a for a, b in zip(before, usage(), strict=True))
-    result = {"seconds": wall, "cpu_seconds": cpu, "page_faults": faults, "ms_per_step": data.ms_per_step(),
-              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "loss": loss,
+    seconds, cpu_seconds = baton.stop()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result = {"seconds": seconds, "ms_per_step": data.ms_per_step(0), "cpu_seconds": cpu_seconds,
+              "cpu_ms_per_step": data.ms_per_step(1), "batches": len(data.times), "loss": loss,
+              "page_faults": usage.ru_minflt - faults, "peak_rss_mb": usage.ru_maxrss / 1024,
               "torch_threads": torch.get_num_threads(),
               "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
-    torch.set_num_threads(threads)
+    torch.set_num_threads(before)
     return result
+
+
+def child(arm: str, steps: int, model: str, batch_size: int, threads: int, root_dir: str, up, down) -> None:
+    """A run in a process forked by bench/__main__.py's forkserver (which imported this module, so
+    the run starts at once, as after a script's imports): its output silenced, its result sent up."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the progress bar and Lightning's messages
+    os.dup2(1, 2)
+    warnings.filterwarnings("ignore")
+    try:
+        result = run(arm, steps, model, batch_size, threads, root_dir, Baton(up, down))
+    except BaseException:
+        up.send_bytes(b"E" + traceback.format_exc().encode())
+        raise SystemExit(1) from None
+    up.send_bytes(json.dumps(result).encode())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.worker", description=__doc__.split("\n\n")[0])
     parser.add_argument("arm", choices=ARMS)
     parser.add_argument("--steps", type=int, required=True)
-    parser.add_argument("--linear", action="store_true")
+    parser.add_argument("--model", choices=MODELS, default="cnn")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice)")
     parser.add_argument("--root-dir", default=".", help="where the Trainer writes its logs and checkpoints")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")  # the result line must be the only output on stdout
-    print(json.dumps(run(args.arm, args.steps, args.linear, args.root_dir)))
+    print(json.dumps(run(args.arm, args.steps, args.model, args.batch_size, args.threads, args.root_dir)))
     return 0
 
 

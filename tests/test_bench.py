@@ -3,44 +3,58 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
 
 from bench import worker
-from bench.__main__ import interleaved, main
+from bench.__main__ import EXPERIMENTS, main, measure
 from bench.slide import render
 from deck.paths import BENCH_RESULTS
 
 
+def in_this_process(experiment, order: list[str], root_dir: str) -> dict[str, dict]:
+    """A round's runs one after another in this process (for speed; `make bench` forks a process per
+    run and has them take turns)."""
+    return {arm: worker.run(arm, experiment.steps, experiment.model, experiment.batch_size, experiment.threads,
+                            f"{root_dir}/{arm}") for arm in order}
+
+
 @pytest.mark.filterwarnings("ignore")  # Lightning's advice on a 2-step fit (few workers, small log interval)
 def test_a_tiny_run_of_every_arm_writes_results_the_slide_renders(tmp_path):
-    """Every arm of both experiments trains 2 steps, once (in this process, for speed; `make bench`
-    starts a fresh process per run), through the same rounds, summaries, report and renderer."""
-    args = ["--out", str(tmp_path), "--steps", "2", "--rounds", "1", "--breakdown-rounds", "1", "--warmup-rounds", "0"]
+    """Every arm of every experiment trains 2 steps, once, through the same rounds, summaries,
+    intervals, report and renderer."""
+    args = ["--out", str(tmp_path), "--steps", "2", "--rounds", "1"]
     with torch.random.fork_rng():
-        assert main(args, run=worker.run) == 0
+        assert main(args, run=in_this_process) == 0
     results = json.loads((tmp_path / "results.json").read_text())
-    assert list(results["parity"]["arms"]) == ["plain", "lightning", "bare"]
-    assert len({arm["loss"] for arm in results["parity"]["arms"].values()}) == 1
-    assert set(results["breakdown"]["parts"]) >= {"self.log", "progress bar", "Trainer loop"}
-    assert "five defaults off" in (tmp_path / "results.md").read_text()
+    assert set(results["experiments"]) == set(EXPERIMENTS)
+    for experiment in results["experiments"].values():
+        assert len({arm["loss"] for arm in experiment["arms"].values()}) == 1  # the same model trained
+    fit = results["summary"]["cpu"]["fits"]["deck"]
+    assert fit["ratio"]["low"] <= fit["ratio"]["value"] <= fit["ratio"]["high"]
+    assert set(results["summary"]["wall"]["parts"]) >= {"self.log", "progress bar", "Trainer loop"}
+    assert "ratio, measured" in (tmp_path / "results.md").read_text()
     assert render(results).startswith("# 性能")
 
 
 def test_arms_that_train_different_models_fail_loudly():
-    def run(arm: str) -> dict:
-        return {"seconds": 1.0, "ms_per_step": 1.0, "loss": 0.5 if arm == "plain" else 0.6}
+    def run(experiment, order: list[str]) -> dict:
+        return {arm: {"cpu_seconds": 1.0, "cpu_ms_per_step": 1.0, "loss": 0.5 if arm == "plain" else 0.6} for arm in order}
 
     with pytest.raises(RuntimeError, match="did not train the same model"):
-        interleaved(("plain", "lightning"), rounds=1, warmup=0, run=run, log=lambda message: None)
+        measure({"deck": EXPERIMENTS["deck"]}, rounds=1, warmup=0, minutes=1, run=run, log=lambda message: None)
 
 
-def test_the_slide_renders_from_the_kept_results_and_its_ratio_is_the_tables():
-    slide = render(json.loads(BENCH_RESULTS.read_text(encoding="utf-8")))
-    rows = {line.split(" | ")[0].strip("| "): line.strip("| ").split(" | ")[1:] for line in slide.splitlines()
-            if line.startswith("| ")}
-    medians = [float(cell.removesuffix(" 秒")) for cell in next(v for k, v in rows.items() if k.startswith("時間"))]
-    ratios = [float(cell.split("（")[0]) for cell in next(v for k, v in rows.items() if k.startswith("比"))]
-    assert ratios == [1, *(round(m / medians[0], 2) for m in medians[1:])]  # what the shown medians give
-    assert slide.rstrip().endswith("-->")  # the speaker note
+def test_the_slide_is_one_slide_with_the_kept_numbers_and_a_short_plain_note():
+    results = json.loads(BENCH_RESULTS.read_text(encoding="utf-8"))
+    slide = render(results)
+    assert slide.count("\n# ") == 0 and "\n---\n" not in slide  # one slide
+    deck_fit = results["summary"]["cpu"]["fits"]["deck"]
+    ratio, cost = deck_fit["ratio"], deck_fit["ms_per_step"]
+    assert f"{ratio['value']:.3f}（{ratio['low']:.3f}〜{ratio['high']:.3f}）" in slide
+    assert f"{cost['value']:.1f} ms（{cost['low']:.1f}〜{cost['high']:.1f}）" in slide
+    assert "GPU では未測定" in slide and f"CPU {results['machine']['cores']} コア" in slide
+    note = re.fullmatch(r".*<!--\n(.*)\n-->\n", slide, re.S).group(1)
+    assert len(note) <= 400 and not re.search(r"`|https?:|\*\*|^[-#|]", note, re.M)  # read raw by the presenter

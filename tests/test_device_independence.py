@@ -60,7 +60,9 @@ WHY = {
     "figures/learning_curve.svg": ("auto, devices=1 (the fit)", "device-dependent: its record names the device it "
                                    "was made on; compared there, elsewhere a NotCompared warning"),
     "figures/predictions.png": ("auto, devices=1 (the checkpoint slide)", "device-dependent: as the learning curve"),
-    "figures/parity.svg": ("nothing (bench/results.json)", "drawn from kept results by make generate"),
+    "slurm_sbatch.sh": ("--trainer.accelerator=cpu, devices=1 (srun, one task per node)",
+                        "sampler sizes; one process per node, started by srun"),
+    "slurm_questions.sh": ("--trainer.accelerator=cpu", "host names, task numbers and Lightning's refusal: no device in them"),
 }
 
 

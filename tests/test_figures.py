@@ -73,60 +73,27 @@ def test_every_image_on_the_slides_has_japanese_alt_text():
 
 @pytest.mark.reads_deck
 def test_every_figure_on_the_slides_is_committed_with_a_current_record():
-    assert figures.stale() == [], "run `make figures` (deck blocks) or `make generate` (the 性能 chart)"
-
-
-@pytest.mark.deck_as_sample
-def test_the_parity_chart_is_remade_from_the_kept_results_and_a_change_is_named(tmp_path: Path):
-    from tests.test_generate import copy_project, run_generate
-
-    root = copy_project(tmp_path)
-    results = root / "bench" / "results.json"
-    data = json.loads(results.read_text())
-    data["parity"]["arms"]["lightning"]["runs"][0] *= 0.5  # one round far faster than the plain loop
-    results.write_text(json.dumps(data))
-
-    checked = run_generate(root, "check")
-    assert checked.returncode == 1
-    assert "--- slides/figures/parity.svg" in checked.stderr and "--- slides/figures/parity.json" in checked.stderr
-    assert checked.stderr.rstrip().endswith("Fix with: make generate")
-    assert run_generate(root, "write").returncode == 0
-    record = json.loads((root / "slides" / "figures" / "parity.json").read_text(encoding="utf-8"))
-    lightning = record["plotted"]["axes"][0]["lines"][1]  # [0] is the line at 1
-    assert lightning["x"][0] == data["parity"]["arms"]["lightning"]["runs"][0] / data["parity"]["arms"]["plain"]["runs"][0]
-    assert record["made_by"] == "bench/chart.py" and record["from"] == "bench/results.json"
-    assert record["plotted"]["smallest_text_pt"] >= figures.BODY_PX * 72 / figures.DPI
-    assert run_generate(root, "check").returncode == 0
-
-
-@pytest.mark.deck_as_sample
-def test_the_parity_chart_is_the_same_bytes_every_time():
-    from bench import chart
-    from deck.paths import BENCH_RESULTS
-
-    results = json.loads(BENCH_RESULTS.read_text(encoding="utf-8"))
-    first, second = chart.files(results), chart.files(results)
-    assert first == second
-    svg = first[figures.folder(deck.load(DECKS[0])) / chart.NAME]
-    assert "<dc:date>" not in svg and "<text" not in svg  # no date; glyphs as paths, no font needed
+    assert figures.stale() == [], "run `make figures`"
 
 
 def test_a_figure_made_with_other_versions_is_a_note_with_its_fix_not_a_failure(tmp_path: Path):
     """A reader's newer torch or matplotlib is not a stale figure (the deck's run compares what it plots)."""
     path = tmp_path / "deck.md"
-    path.write_text("---\nmarp: true\n---\n\n# 性能\n\n![性能の図](figures/chart.svg)\n", encoding="utf-8")
+    path.write_text(FIGURE_DECK, encoding="utf-8")
     (tmp_path / "figures").mkdir()
-    (tmp_path / "figures" / "chart.svg").write_text("<svg/>")
-    record = {"figure": "chart.svg", "made_by": "bench/chart.py", "versions": {**figures.versions(), "matplotlib": "0.1"}}
-    (tmp_path / "figures" / "chart.json").write_text(json.dumps(record))
+    (tmp_path / "figures" / "curve.svg").write_text("<svg/>")
+    block = next(b for b in deck.load(path).blocks if b.name == "curve.py")
+    record = {"figure": "curve.svg", "block": "curve.py", "code": figures.code_hash(block),
+              "versions": {**figures.versions(), "matplotlib": "0.1"}}
+    (tmp_path / "figures" / "curve.json").write_text(json.dumps(record))
     problems, notes = figures.review([path])
     assert problems == [] and len(notes) == 1
-    assert notes[0].startswith(f"note: figure figures/chart.svg on {path} (slide 1「性能」) was made with {{'matplotlib': '0.1'}}")
-    assert notes[0].endswith("`make generate` remakes it")
+    assert notes[0].startswith(f"note: figure figures/curve.svg on {path} (slide 1「学習曲線」) was made with {{'matplotlib': '0.1'}}")
+    assert notes[0].endswith("`make figures` remakes it")
 
 
 def test_a_figure_saved_to_a_buffer_while_the_deck_runs_is_not_a_deck_figure(run_deck):
-    """The harness watches savefig for the deck's figures; a buffer (the parity chart) passes through."""
+    """The harness watches savefig for the deck's figures; a figure saved to a buffer passes through."""
     done = run_deck(FIGURE_DECK.replace('fig.savefig("curve.svg")', 'fig.savefig("curve.svg")\nimport io\nfig.savefig(io.StringIO(), format="svg")'),
                     "--update-figures")
     assert done.returncode == 0, done.stdout

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -24,11 +23,6 @@ GENERATION_INPUTS = [*HARNESS, "slides", "snippets", "bench", "PyTorchLightningE
 
 def copy_project(tmp_path: Path) -> Path:
     copy_project_files(GENERATION_INPUTS, ROOT, tmp_path)
-    # The 性能 chart is drawn in the deck's font: @fontsource from node_modules, and the TTFs made
-    # from it (build/fonts, remade when missing or when the deck has new characters).
-    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
-    if (ROOT / "build" / "fonts").is_dir():
-        shutil.copytree(ROOT / "build" / "fonts", tmp_path / "build" / "fonts")
     return tmp_path
 
 

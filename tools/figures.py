@@ -17,11 +17,6 @@ of a block is captured with *what it plotted* (lines, images, texts: `plotted`).
   with its slide and the command that remakes it, and notes (without failing) one made with other
   installed versions: the plotted numbers above are what decides whether such a figure is still right.
 
-A figure drawn from kept data rather than by a deck block (the 性能 slide's chart from
-bench/results.json, bench/chart.py) is a generated file instead: `generated_figure` gives its SVG,
-the same bytes on every run, and its record, and ``make generate`` / ``make check``
-(tools/generate.py) write and compare both, byte for byte.
-
 Figures are drawn in the deck's style (`STYLE`): Noto Sans JP (the deck's font, converted to TTF
 for matplotlib), text at least the slide's body size, a colour-blind-safe palette (Okabe–Ito).
 """
@@ -42,7 +37,6 @@ from tools.generated import write_atomically
 
 FOLDER = "figures"  # beside the deck: slides/figures/, linked as figures/NAME from the slides
 FIX = "make figures"
-GENERATE = "make generate"  # remakes the figures drawn from kept data (generated_figure)
 VERSIONS = ["torch", "torchvision", "pytorch-lightning", "matplotlib"]
 # Relative tolerance of plotted numbers between the record and a fresh run (float noise of
 # CPU kernels across machines; the deck's runs are seeded).
@@ -234,25 +228,6 @@ def compare(name: str, block: deck.Block, data: dict) -> list[str]:
             f"(tolerance {TOLERANCE:g}): remake it with `{FIX}`", *found[:10]] if found else []
 
 
-def generated_figure(model: deck.Deck, fig, name: str, made_by: Path, source: Path) -> dict[Path, str]:
-    """A figure drawn from kept data by a generator (not by a deck block), as the files
-    `tools/generate.py` writes and checks: the SVG, byte for byte the same on every run (no date,
-    fixed ids), and its record (what made it, from what, the versions, what it plots)."""
-    import io
-
-    import matplotlib
-
-    out = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": name}):
-        fig.savefig(out, format="svg", metadata={"Date": None})
-    record = {"figure": name, "made_by": shown(made_by), "from": shown(source),
-              "code": hashlib.sha256(made_by.read_bytes()).hexdigest(),
-              "versions": {"matplotlib": versions()["matplotlib"]},  # what draws it; torch does not
-              "plotted": plotted(fig)}
-    return {folder(model) / name: out.getvalue(),
-            record_path(model, name): json.dumps(record, ensure_ascii=False, indent=1) + "\n"}
-
-
 def review(decks: list[Path] = DECKS) -> tuple[list[str], list[str]]:
     """Every figure a slide shows, held against its record: (problems, notes), one line each.
 
@@ -275,13 +250,12 @@ def review(decks: list[Path] = DECKS) -> tuple[list[str], list[str]]:
                     problems.append(f"figure {link} on {where} is missing or has no record: run `{FIX}`")
                     continue
                 made = json.loads(record.read_text(encoding="utf-8"))
-                fix = GENERATE if "made_by" in made else FIX
                 block = blocks.get(made.get("block"))
-                if "made_by" not in made and (block is None or made["code"] != code_hash(block)):
-                    problems.append(f"figure {link} on {where}: the code that made it changed: run `{fix}`")
+                if block is None or made["code"] != code_hash(block):
+                    problems.append(f"figure {link} on {where}: the code that made it changed: run `{FIX}`")
                 elif other := {k: v for k, v in made["versions"].items() if installed.get(k) != v}:
                     notes.append(f"note: figure {link} on {where} was made with {other}, installed "
-                                 f"{ {k: installed.get(k) for k in other} }; `{fix}` remakes it")
+                                 f"{ {k: installed.get(k) for k in other} }; `{FIX}` remakes it")
     return problems, notes
 
 

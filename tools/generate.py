@@ -8,12 +8,10 @@ What is generated, in the order it is written (later ones read what earlier ones
 1. regions of the deck between ``<!-- generated: NAME -->`` and ``<!-- /generated -->``
    (Marp hides both markers), rendered by ``REGIONS[NAME]`` from kept data, e.g. the 性能 slide
    from ``bench/results.json``;
-2. figures drawn from kept data, with their records: the 性能 slide's chart
-   ``slides/figures/parity.svg`` from ``bench/results.json`` (bench/chart.py);
-3. ``snippets/``: the deck's code blocks as files (tools/snippets.py);
-4. the notebook (tools/notebook.py).
+2. ``snippets/``: the deck's code blocks as files (tools/snippets.py);
+3. the notebook (tools/notebook.py).
 
-The other figures are made by running the deck (`make figures`, tools/figures.py); `check` also
+The figures are made by running the deck (`make figures`, tools/figures.py); `check` also
 fails on every figure whose code changed since it was made, and notes one made with other versions.
 
 Each is a pure function of what is committed, so `check` needs nothing to run: a hand edit or a
@@ -43,12 +41,6 @@ def _performance() -> str:
     from bench.slide import render  # imports no torch
 
     return render(json.loads(BENCH_RESULTS.read_text(encoding="utf-8")))
-
-
-def _parity_chart() -> dict[Path, str]:
-    from bench import chart  # matplotlib only, no torch
-
-    return chart.files(json.loads(BENCH_RESULTS.read_text(encoding="utf-8")))
 
 
 # Region name -> its renderer.
@@ -89,7 +81,6 @@ def with_regions(path: Path) -> str:
 # Groups are computed one at a time, so that `write` lets later groups read earlier writes.
 GROUPS: list[tuple[str, str, Callable[[], dict[Path, str | None]]]] = [
     ("generated regions of the deck", "its generator", lambda: {p: with_regions(p) for p in DECKS}),
-    ("the 性能 slide's chart", "bench/chart.py from the kept results", lambda: _parity_chart()),
     ("snippets/", "the deck", lambda: {
         **{p: None for p in SNIPPETS.glob("*") if p.is_file()},
         **{SNIPPETS / name: text for name, text in snippets.files().items()},
