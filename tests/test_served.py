@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -119,6 +120,10 @@ def test_the_index_page_links_what_is_served(chromium, served):
         page.goto(base, wait_until="networkidle")
         hrefs = page.evaluate("() => [...document.querySelectorAll('a')].map(a => a.href)")
         assert requests == [base], "the index page loads something"
+        # Its text in the deck's embedded font, every character of it: no system font, no boxes.
+        assert "Noto Sans JP" in page.evaluate(STATE)["fonts"]
+        embedded = {int(code, 16) for code in re.findall(r"U\+([0-9a-f]+)", page.content())}
+        assert {c for c in page.inner_text("body") if not c.isspace()} - {chr(c) for c in embedded} == set()
         local = sorted({h.split("?")[0] for h in hrefs if h.startswith(base)})
         assert local == sorted(base + name for name in site.published())
         for url in local:

@@ -109,7 +109,10 @@ def this_repo() -> str | None:
 
 
 def index_page(repo: str | None) -> str:
-    """The site's front page: the links, in Japanese first, loading nothing (no images, no scripts)."""
+    """The site's front page: the links, in Japanese first, in the deck's font cut to the page's own
+    characters and embedded (tools/fonts.py), so that it loads nothing and reads the same everywhere."""
+    from tools import fonts  # fontTools and node_modules/@fontsource: only where the site is built
+
     title = "PyTorch Lightning 入門"
     links = [
         (HTML_NAME, "スライドを開く", "the deck"),
@@ -122,6 +125,8 @@ def index_page(repo: str | None) -> str:
         links.append((f"https://github.com/{repo}", "GitHub のリポジトリ", "the repository"))
     items = "\n".join(f'<li><a href="{html.escape(href)}">{ja}</a> <span>/ {en}</span></li>'
                       for href, ja, en in links)
+    body = f"<h1>{title}</h1>\n<ul>\n{items}\n</ul>"
+    faces = fonts.font_theme({c for c in body if c.isprintable()})
     return f"""<!DOCTYPE html>
 <html lang="ja">
 <head>
@@ -129,16 +134,14 @@ def index_page(repo: str | None) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-body {{ font-family: sans-serif; max-width: 40em; margin: 2em auto; padding: 0 1em; line-height: 1.7; }}
+{faces}
+body {{ font-family: 'Noto Sans JP', sans-serif; max-width: 40em; margin: 2em auto; padding: 0 1em; line-height: 1.7; }}
 li {{ margin: 0.6em 0; font-size: 1.2em; }}
 span {{ color: #666; font-size: 0.8em; }}
 </style>
 </head>
 <body>
-<h1>{title}</h1>
-<ul>
-{items}
-</ul>
+{body}
 </body>
 </html>
 """
