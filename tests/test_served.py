@@ -1,0 +1,134 @@
+"""The published deck works from a web server as it does from a file.
+
+GitHub Pages serves build/site/ (`make site`, tools/site.py) over HTTP; the build tests open
+build/*.html as a file. Here the very site is served from http://127.0.0.1 (Python's http.server,
+on a free port, for this module only) and opened in the build's Chromium: the deck, its presenter
+view (`?view=presenter`, which loads the deck again in an iframe as `?view=next`) and the index page.
+Served, the deck must show what it shows from a file — the same slides, notes, fonts and
+navigation — and load nothing but itself: no other host, and from its own host only the file itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+
+import deck
+from tools import site
+
+pytestmark = pytest.mark.reads_deck  # build/*.html and the notebook, as published
+
+LOCAL = ("data:", "about:", "blob:")
+# What the page says of itself once loaded: title, slides, notes, fonts in use, where it is after a key.
+STATE = """() => ({
+  title: document.title,
+  view: document.body.dataset.bespokeView,
+  slides: document.querySelectorAll('svg[data-marpit-svg]').length,
+  notes: [...document.querySelectorAll('.bespoke-marp-note')].map(n => n.textContent.trim()),
+  fonts: [...new Set([...document.fonts].filter(f => f.status === 'loaded').map(f => f.family.replace(/"/g, '')))].sort(),
+})"""
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    served: list[str]
+
+    def log_message(self, format: str, *args) -> None:  # what was asked, not printed
+        self.served.append(self.path)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """(the site's base URL, the paths the server was asked for)."""
+    root = tmp_path_factory.mktemp("site")
+    site.build_site(root, "lab/deck")
+    asked: list[str] = []
+    handler = type("Logged", (Handler,), {"served": asked})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", asked
+    server.shutdown()
+    server.server_close()
+
+
+def visit(chromium, url: str, keys: tuple[str, ...] = ()) -> tuple[dict, list[str], list[str]]:
+    """Open `url`; return what the page says of itself (after pressing `keys`), every request it made,
+    and the location of each frame."""
+    page = chromium.new_page(viewport={"width": 1280, "height": 720})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        page.goto(url, wait_until="networkidle")
+        page.evaluate("document.fonts.ready")
+        for key in keys:
+            page.keyboard.press(key)
+        page.wait_for_timeout(300)
+        state = page.evaluate(STATE)
+        state["hash"] = page.evaluate("location.hash")
+        frames = [frame.url for frame in page.frames]
+        return state, requests, frames
+    finally:
+        page.close()
+
+
+def test_the_deck_served_is_the_deck_from_a_file(chromium, served):
+    base, asked = served
+    from_file, _, _ = visit(chromium, site.BUILD.joinpath(site.HTML_NAME).as_uri(), ("ArrowRight",))
+    asked.clear()
+    over_http, requests, _ = visit(chromium, base + site.HTML_NAME, ("ArrowRight",))
+    assert over_http == from_file
+    assert over_http["slides"] == len(deck.load(site.DECK).slides) and over_http["hash"] == "#2"
+    assert "Noto Sans JP" in over_http["fonts"], over_http["fonts"]
+    remote = [u for u in requests if not u.startswith((base, *LOCAL))]
+    assert remote == [], "the served deck loads from elsewhere"
+    assert [urlsplit(u).path for u in requests if u.startswith(base)] == ["/" + site.HTML_NAME]
+    assert set(asked) <= {"/" + site.HTML_NAME, "/favicon.ico"}, asked
+
+
+def test_the_presenter_view_served_is_the_presenter_view_from_a_file(chromium, served):
+    base, _ = served
+    from_file, _, file_frames = visit(chromium, site.BUILD.joinpath(site.HTML_NAME).as_uri() + "?view=presenter",
+                                      ("ArrowRight",))
+    over_http, requests, frames = visit(chromium, base + site.HTML_NAME + "?view=presenter", ("ArrowRight",))
+    assert over_http == from_file
+    assert over_http["view"] == "presenter"
+    slides = deck.load(site.DECK).slides
+    assert len(over_http["notes"]) == sum(1 for s in slides if s.notes) > 0
+    # The next slide's preview: the deck again, in an iframe from the same server, one slide ahead.
+    where = [(urlsplit(f).query, urlsplit(f).fragment) for f in frames]
+    assert where == [(urlsplit(f).query, urlsplit(f).fragment) for f in file_frames]
+    assert where == [("view=presenter", "2"), ("view=next", "3")]
+    remote = [u for u in requests if not u.startswith((base, *LOCAL))]
+    assert remote == [], "the served presenter view loads from elsewhere"
+    assert {urlsplit(u).path for u in requests if u.startswith(base)} == {"/" + site.HTML_NAME}
+
+
+def test_the_index_page_links_what_is_served(chromium, served):
+    base, _ = served
+    page = chromium.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        page.goto(base, wait_until="networkidle")
+        hrefs = page.evaluate("() => [...document.querySelectorAll('a')].map(a => a.href)")
+        assert requests == [base], "the index page loads something"
+        # Its text in the deck's embedded font, every character of it: no system font, no boxes.
+        assert "Noto Sans JP" in page.evaluate(STATE)["fonts"]
+        embedded = {int(code, 16) for code in re.findall(r"U\+([0-9a-f]+)", page.content())}
+        assert {c for c in page.inner_text("body") if not c.isspace()} - {chr(c) for c in embedded} == set()
+        local = sorted({h.split("?")[0] for h in hrefs if h.startswith(base)})
+        assert local == sorted(base + name for name in site.published())
+        for url in local:
+            response = page.request.get(url)
+            assert response.status == 200 and response.body() == (Path(site.published()[url[len(base):]])).read_bytes()
+        assert site.colab_url("lab/deck") in hrefs
+    finally:
+        page.close()
