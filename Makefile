@@ -79,7 +79,7 @@ node_modules/.installed: package.json package-lock.json | $(VENV)/bin/npm
 # The author's loop: `make test` checks (deck blocks unchanged since a green run come from the
 # cache, reported as "cached"); `make test FRESH=1` (and CI) runs every block.
 # Two workers (pytest-xdist): the deck's blocks, in order, on one; the tooling tests beside them
-# (the grouping: pytest_xdist_make_scheduler in conftest.py). The checks before it are independent
+# (the grouping: pytest_xdist_make_scheduler in harness/plugin.py). The checks before it are independent
 # and each mostly one process (Python, Node, the browser): two at a time.
 test: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
 	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target check lint lint-workflows slides

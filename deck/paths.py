@@ -14,21 +14,22 @@ MNIST_RAW = DATA / "MNIST" / "raw"
 BENCH_RESULTS = ROOT / "bench" / "results.json"
 
 # The harness: every file that decides how a deck block runs or how its result is judged. All of it
-# is in every cache key (tools/run_cache.py: change one byte here and no block is reported cached),
+# is in every cache key (harness/cache.py: change one byte here and no block is reported cached),
 # and it is what a scratch copy of the project needs to run the deck (tools/matrix.py, the tests).
-# - conftest.py: the plugin that runs the blocks (exec, the reader's folder, outputs, figures, cache);
+# - harness/: the plugin that runs the blocks (exec, the reader's folder, outputs, figures, cache);
+# - conftest.py: registers it;
 # - tests/conftest.py: loaded by a whole `pytest` run, its collection hook sees the deck's blocks too;
 # - pyproject.toml: pytest's settings (pythonpath, addopts, the warnings that fail a block);
 # - deck/: the model that finds the blocks, their names and marks (markers.json included);
-# - tools/: what conftest.py calls (run_cache, figures, outputs, snippets, mnist_data and its pins,
-#   deck_reads) and the rehearsal's two_nodes.sh that a block sources.
+# - tools/: what the harness calls (figures, snippets, mnist_data and its pins) and the
+#   rehearsal's two_nodes.sh and slurm_cluster.sh that blocks source.
 # Folders are taken whole, so a file added to them is covered without touching this list (the few
 # files of tools/ no block needs, the textlint rule, cost only a re-run when they change);
-# tests/test_run_cache.py fails if conftest.py imports a project module that is not in here.
+# tests/tooling/test_run_cache.py fails if the harness imports a project module that is not in here.
 # Not here: bench/ (no block imports it; what it writes into the deck is deck text, in the key),
 # marp.config.mjs (Marp's engine; the marker pattern it shares with the model is deck/markers.json),
-# snippets/ (each module is in a block's key on its own, tools/run_cache.py).
-HARNESS = ["conftest.py", "tests/conftest.py", "pyproject.toml", "deck", "tools"]
+# snippets/ (each module is in a block's key on its own, harness/cache.py).
+HARNESS = ["conftest.py", "harness", "tests/conftest.py", "pyproject.toml", "deck", "tools"]
 
 
 def harness_files(root: Path = ROOT) -> list[Path]:

@@ -1,6 +1,7 @@
 """What the tests share: the browser, a scratch deck run through our harness, markers.
 
-The deck's own blocks are run by the root conftest.py (they come first: `testpaths`).
+The deck's own blocks are run by the harness (harness/, registered by the root conftest.py; they come
+first: `testpaths`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from deck.paths import ROOT
-from tools import run_cache
+from harness import cache
 from tools.marp_build import find_browser
 
 
@@ -42,11 +43,11 @@ def run_deck(tmp_path: Path):
 
 
 def _run_deck(folder: Path, text: str, *args: str) -> subprocess.CompletedProcess:
-    # Our conftest as a plugin, none of the project's pytest settings, the deck as the only input.
+    # Our harness as a plugin, none of the project's pytest settings, the deck as the only input.
     deck = folder / "deck.md"
     deck.write_text(text, encoding="utf-8")
     cmd = [sys.executable, "-m", "pytest", "-c", "/dev/null", "--rootdir", str(folder),
-           "-p", "conftest", "--codeblocks", "-q", *args, str(deck)]
+           "-p", "harness.plugin", "--codeblocks", "-q", *args, str(deck)]
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "FRESH": "1"}
     return subprocess.run(cmd, cwd=folder, capture_output=True, text=True, env=env)
 
@@ -54,17 +55,23 @@ def _run_deck(folder: Path, text: str, *args: str) -> subprocess.CompletedProces
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: takes more than a few seconds (a real fit or a kernel run)")
     config.addinivalue_line("markers", "network: downloads from PyPI; runs in CI (CI=true) or with NETWORK=1")
-    config.addinivalue_line("markers", "reads_deck: reads the deck or what is made from it (the notebook, build/): "
-                                       "runs on every prose edit, never from the cache (conftest.py)")
-    config.addinivalue_line("markers", "deck_as_sample: reads the deck only as sample input to a tool under test; its "
-                                       "verdict depends on the deck's code, which snippets/ (part of the cache key) "
-                                       "mirrors, not on its words: cached like any tooling test")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if run_cache.fresh() or os.environ.get("NETWORK"):
+    if cache.fresh() or os.environ.get("NETWORK"):
         return
     skip = pytest.mark.skip(reason="downloads from PyPI: runs in CI (CI=true) or with NETWORK=1")
     for item in items:
         if "network" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def deck_page(chromium):
+    """The built deck (tests/pages.py), every slide laid out: what tests/deck/ measures in Chromium."""
+    from tests.pages import HTML, laid_out
+
+    assert HTML.is_file(), "run `make slides` first"
+    page = laid_out(chromium, HTML)
+    yield page
+    page.close()

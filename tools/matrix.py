@@ -8,7 +8,7 @@
   where only the ``lightning`` package provides it, at the version ``.venv`` has of
   pytorch-lightning; ``pytorch_lightning`` must not import there (``lightning`` 2.6 declares
   ``pytorch-lightning`` as a dependency, so a reader's ``pip install lightning`` brings both). Then the test that mixing the
-  two import styles is Lightning's TypeError (tests/test_import_styles.py), with ``.venv``'s
+  two import styles is Lightning's TypeError (tests/tooling/test_import_styles.py), with ``.venv``'s
   ``pytorch_lightning`` put beside ``lightning``, as for a reader who installed both.
 - ``floor``: the deck as it is, with exactly the floor ``pyproject.toml`` names for
   pytorch-lightning (its ``deck`` group: the one place the floor is written).
@@ -176,7 +176,7 @@ def lightning() -> None:
     for name in ("pytorch_lightning", "lightning_fabric"):
         (both / name).symlink_to(main_site / name)
     env = dict(os.environ, PYTHONPATH=str(both))
-    run([python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/test_import_styles.py"], cwd=ROOT, env=env)
+    run([python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/tooling/test_import_styles.py"], cwd=ROOT, env=env)
     print(f"lightning package: the deck under lightning.pytorch with lightning=={version} passed; "
           "mixing the two import styles is Lightning's TypeError")
 

@@ -6,9 +6,10 @@ comment or the speaker note). Its evidence is one of three kinds, all registered
 
 - ``tested``: a behaviour test in a section module, decorated ``@claims(Claim(slide, quote), ...)``.
   It checks the behaviour on this machine (CPU only: devices are faked, every fit is on the CPU)
-  and does not read the deck, so its result is cached while only words change. (``test_slurm``
-  also names three tests of tests/test_slurm_cluster.py, run on a real two-node Slurm cluster, for
-  what only that cluster shows.)
+  and does not read the deck: these tests are keyed on the installed versions (and the tests' own
+  code), so their result is cached while only words change. (``test_slurm``
+  also names three tests of tests/tooling/test_slurm_cluster.py and tests/deck/test_cluster_jobs.py,
+  run on a real two-node Slurm cluster, for what only that cluster shows.)
 - ``shown``: ``Shown(slide, quote, block, text)``: the deck's own block shows it, in its checked
   output (or an ``assert`` in the block), which the deck run compares every time.
 - ``docs``: ``Docs(slide, quote, url)``: needs what this machine lacks (a GPU, MPS, Windows, macOS,
@@ -16,8 +17,8 @@ comment or the speaker note). Its evidence is one of three kinds, all registered
 
 One module per part of the deck (``test_basics``: loop → Trainer; ``test_training``: logging,
 checkpoints, prediction, flags; ``test_features``: the six features and the GPU choice;
-``test_appendix``: the appendix; ``test_slurm``: its three SLURM slides). ``test_ledger`` is the one
-that reads the deck (``reads_deck``): each registered quote is still on its slide, each ``shown`` text
-is in its block's checked output, each ``docs`` URL is on the appendix. ``python -c "from claims import ledger; print(ledger.counts())"``
-(with ``tests`` on the path) prints the counts per kind; nothing parses this package's source.
+``test_appendix``: the appendix; ``test_slurm``: its three SLURM slides). tests/deck/test_claims_quoted.py
+holds the ledger against the deck, on every prose edit: each registered quote is still on its slide, each ``shown`` text
+is in its block's checked output, each ``docs`` URL is on the appendix.
+``python -c "from tests.claims import ledger; print(ledger.counts())"`` prints the counts per kind; nothing parses this package's source.
 """

@@ -4,7 +4,7 @@ fake them, and small CPU Trainers.
 Device counts are faked as Lightning's tests do (tests_pytorch/conftest.py ``mock_cuda_count``): by
 replacing ``num_cuda_devices`` in the modules that call it. Nothing is fitted on a faked device. The
 same fakes hide a real GPU (CUDA or MPS) of the machine, and every fit here names
-``accelerator="cpu"``, so the ledger passes on a GPU machine too (tests/test_device_independence.py).
+``accelerator="cpu"``, so the ledger passes on a GPU machine too (tests/deck/test_device_independence.py).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Their two blocks (``slurm_sbatch.sh``, ``slurm_questions.sh``) run on a real two-node Slurm cluster
 (tools/rehearsal/slurm_cluster.sh), so what their checked outputs show is ``shown``. What only that
 cluster shows beyond the blocks (the plumbing, the deck's own job with another ``num_nodes``) is
-tested in tests/test_slurm_cluster.py: those tests are registered here as the ``tested`` evidence of
-their sentences (``claims(...)`` applied to the test itself, so the entry names a test that exists).
+tested in tests/tooling/test_slurm_cluster.py and tests/deck/test_cluster_jobs.py: those tests are
+registered here as the ``tested`` evidence of their sentences (``claims(...)`` applied to the test
+itself, so the entry names a test that exists).
 What Lightning makes of srun's environment is tested below with SLURM's environment variables, on
 the CPU; what Slurm's or Lightning's documentation says is ``docs``.
 
@@ -31,10 +32,12 @@ import warnings
 
 import pytest
 import pytorch_lightning as pl
-import test_slurm_cluster as cluster  # (a module, not its tests: pytest collects them in their own module)
 import torch
 from pytorch_lightning.demos.boring_classes import BoringModel
 from torch.utils.data import DataLoader, DistributedSampler
+
+from tests.deck import test_cluster_jobs as jobs  # (modules, not their tests: pytest collects them in their own)
+from tests.tooling import test_slurm_cluster as cluster
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
 from .lightning_fakes import fake_gpus, trainer
@@ -126,17 +129,17 @@ docs(
          SRUN),
 )
 
-# What only the real cluster shows: its tests (tests/test_slurm_cluster.py, skipped with the script's reason
-# where the cluster cannot start) are the evidence.
+# What only the real cluster shows: its tests (tests/tooling/test_slurm_cluster.py, tests/deck/test_cluster_jobs.py;
+# skipped with the script's reason where the cluster cannot start) are the evidence.
 claims(Claim(SLURM, "準備：SLURM のノード 2 台（node0 にログインした状態）"),
        Claim(SLURM, "準備の行は予行演習用の道具で、PC の中に本物の SLURM のノードを 2 台起動する。"),
        Claim(SLURM, "ノードが割り当てられると、スクリプトが先頭のノードで動き"),  # "runs on node0"
        Claim(SLURM_CHECKS, "バッチスクリプトの中でもそのまま使える。"))(  # scontrol show hostnames in check.sbatch
     cluster.test_two_nodes_with_their_own_names_and_the_controller_on_node0)
 claims(Claim(SLURM_CHECKS, "num_nodes が nodes と違うときも、Lightning はエラーにする。"))(
-    cluster.test_the_decks_job_with_a_setting_lightning_refuses_fails_readably)
+    jobs.test_the_decks_job_with_a_setting_lightning_refuses_fails_readably)
 claims(Claim(SLURM_CHECKS, "ただし 1 ノードに 1 プロセスのまま num_nodes を書き忘れると、エラーにならず、各ノードで別々の学習が始まってしまう。"))(
-    cluster.test_the_decks_job_without_num_nodes_trains_once_per_node)
+    jobs.test_the_decks_job_without_num_nodes_trains_once_per_node)
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,7 +196,7 @@ def test_lightning_reads_the_ranks_from_slurm_and_refuses_a_mismatch(monkeypatch
 
 @claims(Claim(SLURM_CHECKS, "ただし 1 ノードに 1 プロセスのまま num_nodes を書き忘れると、エラーにならず、各ノードで別々の学習が始まってしまう。"))
 def test_a_forgotten_num_nodes_with_one_process_per_node_is_no_error(monkeypatch):
-    """What the deck's own job does on the cluster with --trainer.num_nodes=1 (tests/test_slurm_cluster.py):
+    """What the deck's own job does on the cluster with --trainer.num_nodes=1 (tests/deck/test_cluster_jobs.py):
     every task trains alone, with a sampler of its own; here, what Lightning makes of srun's environment."""
     for rank in (0, 1):
         slurm_job(monkeypatch, nodes=2, tasks_per_node=1, rank=rank)

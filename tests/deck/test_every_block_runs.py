@@ -17,7 +17,6 @@ from pytest_codeblocks.main import extract_from_buffer
 import deck
 from deck.paths import DECKS
 
-pytestmark = pytest.mark.reads_deck  # every block of the deck
 
 # snippet file name (snippets/NAME) -> why the tests cannot run it. Keep it empty if you can.
 NOT_RUN: dict[str, str] = {}  # block name -> why it is not run; empty: every block of the deck runs
@@ -44,7 +43,7 @@ def test_no_block_is_skipped_unless_listed_with_its_reason():
     unlisted = {name: where for name, where in not_run().items() if name not in NOT_RUN}
     assert not unlisted, (
         "these blocks would not run for real; make them run, or list them in NOT_RUN of "
-        "tests/test_every_block_runs.py with the reason:\n" + "\n".join(f"  {n}: {w}" for n, w in unlisted.items()))
+        "tests/deck/test_every_block_runs.py with the reason:\n" + "\n".join(f"  {n}: {w}" for n, w in unlisted.items()))
 
 
 def test_every_listed_exception_is_still_needed():

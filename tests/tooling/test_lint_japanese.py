@@ -11,9 +11,8 @@ import textwrap
 from pathlib import Path
 
 from deck import load
+from deck.paths import ROOT
 from tools import lint_japanese
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # A one-phrase lead line and bullets without 「。」, full sentences with 「。」, half-width spaces around
 # half-width words and inline code: the house style. The comments that are not notes carry text

@@ -57,7 +57,6 @@ def drawn_with(page) -> list[dict]:
     return paragraphs
 
 
-@pytest.mark.reads_deck  # Chromium opens build/*.html: not seen by tools/deck_reads.py
 def test_presenter_notes_are_drawn_in_the_embedded_font(presenter):
     slides = deck.load(DECK).slides
     paragraphs = drawn_with(presenter)

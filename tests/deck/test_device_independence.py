@@ -35,7 +35,6 @@ from deck.paths import DECKS
 from tests.claims.lightning_fakes import fake_gpus
 from tools import figures
 
-pytestmark = pytest.mark.reads_deck  # the deck's blocks and outputs
 
 MODEL = deck.load(DECKS[0])
 

@@ -1,6 +1,7 @@
 """Code of the talk is readable from the back row: no code on a slide of the main part (title slide
 to 「まとめ」, `deck.Deck.main`) renders under 20px on the 1280×720 slide, measured in a real
-headless Chromium on the built HTML, as tests/test_overflow.py measures.
+headless Chromium on the built HTML (tests/deck/test_code_size.py), as the overflow check measures.
+Here: the measure, on a scratch deck.
 
 The theme sets code blocks at 20px (slides/themes/lightning.css); what can still make them smaller
 is marp-core's auto-scaling, which shrinks a block too wide for the slide to fit its width (an
@@ -19,8 +20,8 @@ import pytest
 pytest.importorskip("playwright.sync_api")
 
 import deck
-from deck.paths import DECKS, ROOT
-from tests.test_overflow import HTML, laid_out
+from deck.paths import ROOT
+from tests.pages import laid_out
 
 MIN_PX = 20
 
@@ -74,23 +75,6 @@ def small_code(page, main: list[deck.Slide]) -> list[str]:
         why = f", shrunk to {c['shrunk']:.0%} to fit the slide's width: shorten its lines" if shrunk else ""
         bad.append(f"slide {slide.number}「{slide.title}」 (line {line}): {c['what']} at {c['px']:.1f}px{why}")
     return bad
-
-
-@pytest.fixture(scope="module")
-def deck_page(chromium):
-    assert HTML.is_file(), "run `make slides` first"
-    page = laid_out(chromium, HTML)
-    yield page
-    page.close()
-
-
-@pytest.mark.reads_deck  # Chromium opens build/*.html: not seen by tools/deck_reads.py
-def test_code_of_the_talk_is_at_least_20px(deck_page):
-    d = deck.load(DECKS[0])
-    assert deck_page.evaluate("document.querySelectorAll('svg[data-marpit-svg]').length") == len(d.slides)
-    bad = small_code(deck_page, d.main)
-    assert not bad, (f"code on the main part (slides 1–{d.main[-1].number}) under {MIN_PX}px on the 1280×720 "
-                     "slide; split or trim, do not shrink:\n" + "\n".join(bad))
 
 
 def test_small_code_is_named_on_the_main_part_only(tmp_path: Path, chromium):

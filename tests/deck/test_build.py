@@ -18,7 +18,6 @@ import deck
 
 from deck.paths import BUILD, DECKS
 
-pytestmark = pytest.mark.reads_deck  # the built deck itself
 
 DECK = DECKS[0]
 HTML = BUILD / f"{DECK.stem}.html"

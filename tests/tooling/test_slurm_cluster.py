@@ -3,7 +3,7 @@
 The deck's own blocks (snippets ``slurm_sbatch`` and ``slurm_questions``) run the good cases with the
 deck. Here: the plumbing (two nodes, their host names, the controller on node0), a job that fails and
 a job that hangs (each fails the run within 60 s, with the job's state, its output and the daemons'
-logs), a run killed with SIGTERM, the deck's own batch script with a setting Lightning refuses, and
+logs), a run killed with SIGTERM, and
 the reason given where the cluster cannot start. Every run is followed by a check that no process,
 namespace or file of it outlives it.
 """
@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cluster_rehearsal import _blocks, reader_folder, survivors
-
 from deck.paths import ROOT
+from tests.tooling.test_cluster_rehearsal import _blocks, survivors
 
 HELPER = ROOT / "tools" / "rehearsal" / "slurm_cluster.sh"
 LIMIT = 60  # seconds: a failing or hung job fails the run within this, logs and all
@@ -188,51 +187,8 @@ def test_an_interrupted_run_leaves_nothing_behind(tmp_path: Path, cluster_or_ski
     assert_nothing_left(tag)
 
 
-def decks_job_with(num_nodes: str, folder: Path, proven) -> tuple[subprocess.CompletedProcess, float, str] | None:
-    """The deck's own block with another --trainer.num_nodes on the two SLURM nodes (None: proven before)."""
-    block = deck_block("slurm_sbatch")
-    if proven(HELPER.read_text(), block.code, *(b.file_text for b in _blocks() if b.is_module)):  # ~15 s
-        return None
-    assert "--trainer.num_nodes=2" in block.code
-    return run(block.code.replace("--trainer.num_nodes=2", f"--trainer.num_nodes={num_nodes}"), reader_folder(folder))
-
-
-@pytest.mark.reads_deck
-@pytest.mark.slow
-def test_the_decks_job_with_a_setting_lightning_refuses_fails_readably(tmp_path: Path, cluster_or_skip, proven):
-    """--trainer.num_nodes=3 on two SLURM nodes: Lightning refuses before training, the job ends FAILED,
-    and the run stops within a minute, showing Lightning's own message from the job's output file."""
-    if not (ran := decks_job_with("3", tmp_path, proven)):
-        return
-    done, seconds, tag = ran
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert seconds <= LIMIT, f"took {seconds:.0f} s"
-    assert done.stdout == "Submitted batch job 1\n"  # no rank reports: training never started
-    assert "slurm_cluster.sh: failed: sbatch --wait: job 1 did not end COMPLETED" in done.stderr
-    assert ("You set `num_nodes=3` in Lightning, but the number of nodes configured in SLURM `--nodes=2` "
-            "does not match. HINT: Set `num_nodes=2`.") in done.stderr
-    assert "----- slurmctld.log" in done.stderr
-    assert_nothing_left(tag)
-
-
-@pytest.mark.reads_deck
-@pytest.mark.slow
-def test_the_decks_job_without_num_nodes_trains_once_per_node(tmp_path: Path, cluster_or_skip, proven):
-    """--trainer.num_nodes=1 (as if forgotten) with one task per node: no error from Lightning; each task
-    trains on its own, with a plain sampler, which the deck's RankReport (made for DistributedSampler) trips on."""
-    if not (ran := decks_job_with("1", tmp_path, proven)):
-        return
-    done, seconds, tag = ran
-    assert done.returncode == 1 and seconds <= LIMIT, done.stderr
-    assert "You set `num_nodes" not in done.stderr and "does not match" not in done.stderr
-    assert "AttributeError: 'RandomSampler' object has no attribute 'dataset'" in done.stderr  # the log's tail
-    job_output = (tmp_path / "slurm-1.out").read_text()
-    assert job_output.count("AttributeError: 'RandomSampler' object has no attribute 'dataset'") == 2  # each node
-    assert_nothing_left(tag)
-
-
 def test_where_the_cluster_cannot_start_it_says_why(tmp_path: Path):
-    """One reason, from the first thing missing; the deck's blocks are skipped with it (conftest.py)."""
+    """One reason, from the first thing missing; the deck's blocks are skipped with it (harness/run.py)."""
     without_slurm = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
                                     if not (Path(p) / "slurmd").exists() and not (Path(p) / "munged").exists())
     done = subprocess.run(["bash", str(HELPER), "--why-not"], capture_output=True, text=True,
@@ -256,7 +212,7 @@ def test_where_the_cluster_cannot_start_it_says_why(tmp_path: Path):
 
 
 def test_a_deck_block_that_needs_the_cluster_is_skipped_with_the_reason(run_deck):
-    """conftest.py asks slurm_cluster.sh --why-not before such a block runs: here the scratch deck's PATH
+    """The harness asks slurm_cluster.sh --why-not before such a block runs: here the scratch deck's PATH
     (/usr/bin:/bin) has no munged, as on a machine without the Slurm packages."""
     deck = "# A slide\n\n<!-- snippet: cluster -->\n```bash\nsource slurm_cluster.sh\necho never\n```\n"
     done = run_deck(deck, "-rs")

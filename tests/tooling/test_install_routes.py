@@ -51,7 +51,7 @@ def test_a_venv_without_pip_is_named_before_the_install_block_could_use_another_
     ours = subprocess.check_output([sys.executable, "-c", "import site; print(site.getsitepackages()[0])"], text=True).strip()
     Path(site, "project-venv.pth").write_text(ours + "\n")  # this project's packages, but not its pip script
     (tmp_path / "deck.md").write_text("---\nmarp: true\n---\n\n# 1\n\n<!-- snippet: one -->\n```python\nprint(1)\n```\n")
-    done = subprocess.run([str(python), "-m", "pytest", "-c", "/dev/null", "--rootdir", str(tmp_path), "-p", "conftest",
+    done = subprocess.run([str(python), "-m", "pytest", "-c", "/dev/null", "--rootdir", str(tmp_path), "-p", "harness.plugin",
                            "--codeblocks", "-q", str(tmp_path / "deck.md")], cwd=tmp_path, capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "FRESH": "1"}, timeout=120)
     assert done.returncode == 2, done.stdout + done.stderr
@@ -85,7 +85,7 @@ def locked(lock: Path, name: str) -> set[str]:
 
 
 @pytest.mark.network
-@pytest.mark.deck_as_sample  # copies the whole tree
+# A copy of the whole project: the deck is sample input (its code is in snippets/, in this test's key).
 def test_uv_resolves_the_current_torch_and_the_floor_range(tools: Path, tmp_path: Path):
     project = project_copy(tmp_path)
     subprocess.run([str(tools / "uv"), "lock", "--quiet"], cwd=project, check=True, timeout=600)
@@ -104,7 +104,7 @@ def test_uv_resolves_the_current_torch_and_the_floor_range(tools: Path, tmp_path
 
 @pytest.mark.network
 @pytest.mark.slow
-@pytest.mark.deck_as_sample  # copies the whole tree
+# A copy of the whole project: the deck is sample input (its code is in snippets/, in this test's key).
 def test_poetry_locks_one_current_torch_for_every_supported_python_and_installs_no_project(tools: Path, tmp_path: Path):
     project = project_copy(tmp_path)
     # This workplace's PyPI serves the simple index but not the JSON API that poetry's default

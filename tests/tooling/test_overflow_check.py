@@ -1,4 +1,5 @@
-"""No slide's content runs out of its frame: checked in a real headless Chromium on the built HTML."""
+"""The overflow check: in a real headless Chromium, a slide whose content runs out of its frame is named
+(tests/deck/test_overflow.py runs it on the built deck)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")
 
-from deck.paths import BUILD, ROOT
-
-HTML = BUILD / "pytorch-lightning.html"
+from deck.paths import ROOT
+from tests.pages import laid_out
 
 # For every slide: each block element that reaches into the bottom or right padding (where the
 # page number sits) or past the slide's edge, and a pinned heading that runs into the content.
@@ -44,35 +44,11 @@ MEASURE = r"""() => {
 }"""
 
 
-def laid_out(chromium, html: Path):
-    """The built deck in a 1280×720 page, every slide laid out, its fonts loaded."""
-    page = chromium.new_page(viewport={"width": 1280, "height": 720})
-    page.goto(html.as_uri())
-    # Bespoke lays out only the current slide; lay them all out to measure them.
-    page.add_style_tag(content="svg.bespoke-marp-slide { content-visibility: visible !important; }")
-    page.evaluate("document.fonts.ready")
-    return page
-
-
-@pytest.fixture(scope="module")
-def deck_page(chromium):
-    assert HTML.is_file(), "run `make slides` first"
-    page = laid_out(chromium, HTML)
-    yield page
-    page.close()
-
-
 def overflowing_slides(page) -> list[str]:
     """One line per slide whose content does not fit, naming the slide and what sticks out."""
     slides = page.evaluate(MEASURE)
     assert slides, f"{page.url} has no slides"
     return [f"slide {s['slide']}「{s['title']}」: {'; '.join(s['problems'])}" for s in slides if s["problems"]]
-
-
-@pytest.mark.reads_deck  # Chromium opens build/*.html: not seen by tools/deck_reads.py
-def test_no_slide_of_the_deck_overflows(deck_page):
-    bad = overflowing_slides(deck_page)
-    assert not bad, "slides whose content does not fit:\n" + "\n".join(bad)
 
 
 def test_an_overflowing_slide_is_named(tmp_path: Path, chromium):
@@ -110,17 +86,3 @@ def test_an_overflowing_slide_is_named(tmp_path: Path, chromium):
     assert "too low" in bad[0]
 
 
-SHRUNK = r"""() => [...document.querySelectorAll('svg[data-marpit-svg] > foreignObject > section img')].map(img => {
-  const s = img.closest('section');
-  const scale = s.getBoundingClientRect().width / s.offsetWidth;
-  return { alt: img.alt, shown: img.getBoundingClientRect().width / scale, natural: img.naturalWidth };
-})"""
-
-
-@pytest.mark.reads_deck  # Chromium opens build/*.html: not seen by tools/deck_reads.py
-def test_figures_are_shown_at_least_at_their_drawn_size(deck_page):
-    """Figure text is drawn at the slide's body size (tools/figures.py); shrinking would make it smaller."""
-    images = deck_page.evaluate(SHRUNK)
-    assert all(i["natural"] > 0 for i in images), images  # a broken image has no natural size
-    shrunk = [i for i in images if i["shown"] < 0.98 * i["natural"]]
-    assert not shrunk, shrunk

@@ -11,9 +11,6 @@ import deck
 from deck.paths import shown
 from tools.generated import unified_diff, write_atomically
 
-_found: list[tuple[deck.Block, str]] = []  # (block, what it really printed), in this session
-
-
 def actual_output(block: deck.Block, error: BaseException) -> str | None:
     """What the block printed, when `error` is pytest-codeblocks' "Expected output ... but got"."""
     if block.expected is None:
@@ -26,15 +23,11 @@ def actual_output(block: deck.Block, error: BaseException) -> str | None:
     return message[at + len(head):-3]
 
 
-def record(block: deck.Block, actual: str) -> None:
-    _found.append((block, actual))
-
-
-def apply() -> list[str]:
-    """Write the recorded outputs into their decks; lines to print (the diff, or why not)."""
+def apply(found: list[tuple[deck.Block, str]]) -> list[str]:
+    """Write what each block really printed into its deck; lines to print (the diff, or why not)."""
     lines: list[str] = []
     by_deck: dict = {}
-    for block, actual in _found:
+    for block, actual in found:
         if not actual.endswith("\n") or "```" in actual:
             lines.append(f"{block.where()}: output not written: it must end with a newline and hold no ``` fence")
             continue
@@ -48,5 +41,4 @@ def apply() -> list[str]:
         write_atomically(path, new)
         lines.append(unified_diff(model.text, new, shown(path), source="the real outputs").rstrip("\n"))
         lines.append(f"{shown(path)}: {len(found)} expected output(s) rewritten; review the diff, then `make generate`")
-    _found.clear()
     return lines

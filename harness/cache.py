@@ -9,13 +9,14 @@ In the spirit of Quarto's ``freeze: auto`` and jupyter-cache, but keyed on more 
 - the deck's modules as ``snippets/`` holds them (what the blocks import; every module is a file
   in the reader's folder from the first block on, so a module defined later counts too);
 - Python, the platform and every installed distribution's version;
-- the harness, every file of it (``deck.paths.HARNESS``: conftest.py, pytest's settings, deck/
+- the harness, every file of it (``deck.paths.HARNESS``: harness/, conftest.py, pytest's settings, deck/
   and tools/ whole, so the MNIST pins and the rehearsal's two_nodes.sh too).
 
-The tooling tests (tests/) are keyed on every file of the project except what a prose edit changes
-(`project()`), on the same environment and on the programs they start (node, the browser, make).
-A test that reads the deck is marked ``reads_deck`` and always runs; conftest.py checks the mark
-(tools/deck_reads.py), so a cached result never stands for a test that read changed prose.
+The tests under tests/ are placed by what they read, and the folder says how they are cached
+(`key_for_test`): tests/deck/ reads the deck or what is made from it and always runs; tests/claims/
+(Lightning's behaviour) is keyed on the environment and the tests' own code; tests/tooling/ is keyed
+on every file of the project except what a prose edit changes (`project()`), on the same environment
+and on the programs it starts (node, the browser, make).
 
 ``CI=true`` or ``FRESH=1`` ignores the cache (results are still recorded).
 """
@@ -88,6 +89,41 @@ def project() -> str:
         stat = Path(found).resolve().stat() if found and Path(found).exists() else None
         h.update(f"{program}={found}:{stat and (stat.st_size, stat.st_mtime_ns)}\0".encode())
     return h.hexdigest()
+
+
+TESTS = ROOT / "tests"
+# How a test is cached, by its folder under tests/ (None: it always runs).
+FOLDERS = {
+    "deck": None,  # reads the deck or what is made from it (build/, the notebook): every prose edit changes it
+    "claims": "the installed versions and the tests' code",
+    "tooling": "every project file but the deck and what is made from it",
+}
+
+
+@functools.cache
+def _tests_code() -> str:
+    h = hashlib.sha256(environment().encode())
+    for path in sorted(p for p in TESTS.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def folder_of(path: Path) -> str | None:
+    """The folder under tests/ a test module sits in (deck, claims, tooling), or None when it is elsewhere."""
+    path = Path(path).resolve()
+    if not path.is_relative_to(TESTS) or len(path.relative_to(TESTS).parts) < 2:
+        return None
+    return path.relative_to(TESTS).parts[0]
+
+
+def key_for_test(path: Path, nodeid: str) -> str | None:
+    """The cache key of the test `nodeid` in the module `path` (None: it always runs)."""
+    folder = folder_of(path)
+    if folder == "claims":
+        return RunCache.key_of("claims", nodeid, _tests_code())
+    if folder == "tooling":
+        return RunCache.key_of("tooling", nodeid, project())
+    return None
 
 
 class RunCache:

@@ -129,7 +129,7 @@ def test_a_block_pytest_codeblocks_would_skip_is_reported(tmp_path: Path, fence:
     assert "would not be run by pytest-codeblocks" in message and "pytest.mark.skip" in message
 
 
-@pytest.mark.deck_as_sample
+# The deck as sample input: its code (in snippets/, in this test's key) decides, not its words.
 def test_without_a_browser_make_slides_still_writes_the_html(tmp_path: Path):
     # A copy of the project that shares .venv, node_modules and tools/ (mtimes kept: nothing to set up).
     for name in (".venv", "node_modules", "deck", "tools", "marp.config.mjs"):

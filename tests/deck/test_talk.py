@@ -21,7 +21,6 @@ import deck
 from deck.model import APPENDIX_PREFIX, SUMMARY_TITLE
 from deck.paths import DECKS
 
-pytestmark = pytest.mark.reads_deck
 
 DECK = DECKS[0]
 MAX_SLIDES = 25

@@ -271,7 +271,6 @@ def test_make_readme_links_rewrites_only_the_block(tmp_path: Path, monkeypatch: 
     assert site.main(["readme", "not a repo"]) == 1
 
 
-@pytest.mark.reads_deck  # build/ and the notebook
 def test_the_published_files_exist_after_make_slides(tmp_path: Path):
     missing = [str(path) for path in site.published().values() if not path.is_file()]
     assert not missing, f"{missing} missing: run `make slides` first"

@@ -1,4 +1,4 @@
-"""The notebook is the deck's code, and it runs top to bottom in Jupyter (its drift: tests/test_generate.py).
+"""The notebook is the deck's code, and it runs top to bottom in Jupyter (its drift: tests/deck/test_generated_current.py).
 
 The run is a reader's: a kernel whose environment has only what Jupyter brings (ipykernel) and what
 the notebook's own first cell installs. Its venv is ``.cache/notebook/venv``; a kernelspec in
@@ -11,7 +11,7 @@ notebook is kept as ``.cache/notebook/last-run.ipynb``).
 - Otherwise a venv that this very install cell filled earlier is reused (its stamp, written last,
   names the Python, ipykernel and the cell's text): the cell runs again and finds everything there.
   Any other change to the install cell, or a half-made venv, makes it anew.
-- Unchanged code cells are not run at all: the test is "cached" (the `proven` fixture, conftest.py).
+- Unchanged code cells are not run at all: the test is "cached" (the `proven` fixture, harness/plugin.py).
 
 A fresh run's outputs must show a reader nothing they cannot act on: no "💡 Tip" and no warning
 unless it is on ALLOWED below, with the reason it stays.
@@ -35,9 +35,8 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
 from deck.paths import CACHE, DATA, NOTEBOOK
-from tools import run_cache
+from harness import cache
 
-pytestmark = pytest.mark.reads_deck  # the notebook made from the deck
 
 KERNEL_HOME = CACHE / "notebook"
 VENV = KERNEL_HOME / "venv"
@@ -76,7 +75,6 @@ ALLOWED = {
 
 def code_cells(nb) -> list[str]:
     return [c.source for c in nb.cells if c.cell_type == "code"]
-
 
 
 def test_notebook_is_self_contained_and_has_no_outputs():
@@ -168,7 +166,7 @@ def test_notebook_runs_in_a_fresh_kernel_with_only_its_install_cell(tmp_path: Pa
     stamp = json.dumps({"python": sys.version, "jupyter": JUPYTER, "install cell": install})
     if proven(stamp, *code_cells(nb)):  # Markdown cells do not run
         return
-    python, new = kernel_venv(stamp, fresh=run_cache.fresh())
+    python, new = kernel_venv(stamp, fresh=cache.fresh())
     nb.cells.append(new_code_cell('import sys\nprint(f"test_acc={result[0][\'test_acc\']:.4f} prefix={sys.prefix}")'))
     (tmp_path / "data").symlink_to(DATA, target_is_directory=True)  # the staged MNIST, no download
     km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=kernel_spec(python))
@@ -191,4 +189,4 @@ def test_notebook_runs_in_a_fresh_kernel_with_only_its_install_cell(tmp_path: Pa
     assert float(accuracy) >= 0.98
     problems = not_allowed(warnings_in(nb))
     assert not problems, "a fresh run shows what a reader cannot act on (silence it in the deck, or allow it " \
-                         "with its reason in tests/test_notebook.py):\n" + "\n".join(problems)
+                         "with its reason in tests/deck/test_notebook.py):\n" + "\n".join(problems)

@@ -1,9 +1,10 @@
-"""The author's loop: after a prose edit only the tests that read the deck run again (conftest.py),
-and after a change to the harness every deck block does.
+"""The author's loop: after a prose edit only the tests that read the deck run again (the folder
+says which: tests/deck/), after a change to a tooling file the tooling tests do, and after a change
+to the harness every deck block does.
 
 Each case runs pytest, with this project's harness (``deck.paths.HARNESS``), in a scratch project
-that has its own small deck and three tooling tests: one marked ``reads_deck``, one that never reads
-the deck, and one that reads it without the mark.
+that has its own small deck and one test in each folder: tests/deck/ (reads the deck), tests/claims/
+(depends on the installed versions) and tests/tooling/ (never reads the deck).
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ DECK_WITH_BLOCKS = DECK + ("\n<!-- snippet: first -->\n```python\nprint(1 + 1)\n
                            "<!-- pytest-codeblocks:expected-output -->\n```text\n2\n```\n\n---\n\n# 二枚目\n\n"
                            "<!-- snippet: second -->\n```sh\necho ok\n```\n")
 TESTS = {
-    "test_words.py": "import pytest\nimport deck\nfrom deck.paths import DECKS\n\n\n@pytest.mark.reads_deck\n"
-                     "def test_words():\n    assert '小さなデッキ' in deck.load(DECKS[0]).text\n",
-    "test_tool.py": "def test_tool():\n    assert 1 + 1 == 2\n",
-    "test_sneaky.py": "from deck.paths import DECKS\n\n\ndef test_sneaky():\n    assert DECKS[0].read_text()\n",
+    "deck/test_words.py": "import deck\nfrom deck.paths import DECKS\n\n\n"
+                          "def test_words():\n    assert '小さなデッキ' in deck.load(DECKS[0]).text\n",
+    "claims/test_claim.py": "import json\n\n\ndef test_claim():\n    assert json.loads('[1]') == [1]\n",
+    "tooling/test_tool.py": "def test_tool():\n    assert 1 + 1 == 2\n",
 }
 
 
@@ -39,36 +40,52 @@ def scratch_project(tmp_path: Path, deck: str = DECK) -> Path:
     (root / "slides").mkdir()
     (root / "slides" / "tiny.md").write_text(deck, encoding="utf-8")
     for name, text in TESTS.items():
+        (root / "tests" / name).parent.mkdir(exist_ok=True)
         (root / "tests" / name).write_text(text, encoding="utf-8")
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)  # the cache key lists the project's files with git
     return root
 
 
-def outcomes(root: Path) -> dict[str, str]:
-    """Test name -> PASSED / FAILED / CACHED, from a run without CI's "run everything"."""
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "FRESH")}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-v", "tests"],
+def pytest_in(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """pytest in the scratch project, without CI's "run everything" (unless `env` says it)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "FRESH")} | env
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-v", *args],
                           cwd=root, capture_output=True, text=True, env=env)
+
+
+def outcomes(root: Path, **env: str) -> dict[str, str]:
+    """Test name -> PASSED / FAILED / CACHED."""
+    done = pytest_in(root, "tests", **env)
     found = dict(re.findall(r"^tests/\S+::(\w+) (PASSED|FAILED|CACHED)", done.stdout, re.M))
     assert len(found) == 3, done.stdout + done.stderr
-    outcomes.last_output = done.stdout
     return found
 
 
 def test_a_prose_edit_reruns_only_the_tests_that_read_the_deck(tmp_path: Path):
     root = scratch_project(tmp_path)
-    assert outcomes(root) == {"test_words": "PASSED", "test_tool": "PASSED", "test_sneaky": "FAILED"}
-    assert ("tests/test_sneaky.py::test_sneaky read slides/tiny.md, which a prose edit changes, but is not "
-            "marked reads_deck") in outcomes.last_output
-
-    assert outcomes(root) == {"test_words": "PASSED", "test_tool": "CACHED", "test_sneaky": "FAILED"}
+    assert outcomes(root) == {"test_words": "PASSED", "test_claim": "PASSED", "test_tool": "PASSED"}
+    assert outcomes(root) == {"test_words": "PASSED", "test_claim": "CACHED", "test_tool": "CACHED"}
+    everything = {"test_words": "PASSED", "test_claim": "PASSED", "test_tool": "PASSED"}
+    assert outcomes(root, CI="true") == everything and outcomes(root, FRESH="1") == everything
 
     deck = root / "slides" / "tiny.md"
     deck.write_text(DECK + "\n二つ目の文。\n", encoding="utf-8")  # a prose edit
-    assert outcomes(root) == {"test_words": "PASSED", "test_tool": "CACHED", "test_sneaky": "FAILED"}
+    assert outcomes(root) == {"test_words": "PASSED", "test_claim": "CACHED", "test_tool": "CACHED"}
+
+    (root / "tests" / "tooling" / "test_tool.py").write_text(TESTS["tooling/test_tool.py"] + "# changed\n")
+    assert outcomes(root) == {"test_words": "PASSED", "test_claim": "PASSED", "test_tool": "PASSED"}
 
     (root / "tools" / "new_helper.py").write_text("VALUE = 1\n")  # any other file of the project is an input
-    assert outcomes(root) == {"test_words": "PASSED", "test_tool": "PASSED", "test_sneaky": "FAILED"}
+    assert outcomes(root) == {"test_words": "PASSED", "test_claim": "PASSED", "test_tool": "PASSED"}
+
+
+def test_a_test_outside_the_three_folders_is_named_with_where_it_goes(tmp_path: Path):
+    root = scratch_project(tmp_path)
+    (root / "tests" / "test_loose.py").write_text(TESTS["tooling/test_tool.py"], encoding="utf-8")
+    done = pytest_in(root, "tests")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert ("error: tests/test_loose.py: put it in tests/deck/ (it reads the deck or what is made from it), "
+            "tests/claims/ (Lightning's behaviour) or tests/tooling/ (the tooling)") in done.stdout + done.stderr
 
 
 def block_outcomes(root: Path) -> list[str]:
@@ -81,8 +98,8 @@ def block_outcomes(root: Path) -> list[str]:
     return found
 
 
-# A harness file of each kind: the deck model, a tools module, the rehearsal's script, a new tools file.
-HARNESS_CHANGES = ["deck/model.py", "tools/figures.py", "tools/rehearsal/two_nodes.sh", "tools/new_helper.py"]
+# A harness file of each kind: the plugin, the deck model, a tools module, the rehearsal's script, a new tools file.
+HARNESS_CHANGES = ["harness/run.py", "deck/model.py", "tools/figures.py", "tools/rehearsal/two_nodes.sh", "tools/new_helper.py"]
 
 
 def test_a_harness_change_reruns_every_deck_block(tmp_path: Path):
@@ -99,13 +116,14 @@ def test_a_harness_change_reruns_every_deck_block(tmp_path: Path):
 
 
 def test_the_harness_holds_every_project_module_the_deck_run_imports():
-    """A module conftest.py imports from the project (a new package, say) must be in deck.paths.HARNESS,
+    """A module conftest.py's plugins import from the project (a new package, say) must be in deck.paths.HARNESS,
     or a change to it would leave the deck's blocks reported cached."""
-    code = "import json, sys, conftest; print(json.dumps([getattr(m, '__file__', None) for m in sys.modules.values()]))"
+    code = ("import importlib, json, sys, conftest; [importlib.import_module(p) for p in conftest.pytest_plugins]; "
+            "print(json.dumps([getattr(m, '__file__', None) for m in sys.modules.values()]))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     venv = Path(sys.prefix).resolve()
     ours = {Path(f).resolve() for f in json.loads(done.stdout) if f}
     ours = {f for f in ours if f.is_relative_to(ROOT) and not f.is_relative_to(venv)}
-    assert ROOT / "conftest.py" in ours and ROOT / "tools" / "run_cache.py" in ours
+    assert ROOT / "conftest.py" in ours and ROOT / "harness" / "cache.py" in ours
     missing = sorted(f.relative_to(ROOT).as_posix() for f in ours - set(harness_files()))
-    assert missing == [], f"conftest.py imports {missing}, which deck.paths.HARNESS leaves out of the cache key"
+    assert missing == [], f"the harness imports {missing}, which deck.paths.HARNESS leaves out of the cache key"

@@ -24,7 +24,6 @@ import deck
 from deck.paths import DECKS, NOTEBOOK, ROOT
 from tools import matrix
 
-pytestmark = pytest.mark.reads_deck  # the install block, the notebook, the README
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -24,7 +24,6 @@ pytest.importorskip("playwright.sync_api")
 import deck
 from tools import site
 
-pytestmark = pytest.mark.reads_deck  # build/*.html and the notebook, as published
 
 LOCAL = ("data:", "about:", "blob:")
 # What the page says of itself once loaded: title, slides, notes, fonts in use, where it is after a key.

@@ -1,4 +1,4 @@
-"""The one module of the ledger that reads the deck (``reads_deck``: it runs on every prose edit): each
+"""The claims ledger against the deck (it runs on every prose edit; the ledger itself: tests/claims/): each
 registered claim is still on its slide, each shown claim's text is in its block, each docs URL is on the
 appendix; and the claims whose evidence is the deck itself (its blocks, notebook, figure records)."""
 
@@ -17,10 +17,9 @@ import pytest
 import deck
 from deck.paths import DECKS
 
-from . import ledger
-from .ledger import Claim, Docs, Shown, claims
+from tests.claims import ledger
+from tests.claims.ledger import Claim, Docs, Shown, claims
 
-pytestmark = pytest.mark.reads_deck
 DECK = DECKS[0]
 REFERENCES = ("付録：参考資料", "付録：本資料とリポジトリ")  # the appendix slides that hold the links
 
@@ -123,7 +122,7 @@ def test_every_block_runs():
         Claim("まとめ", "ノートブック `PyTorchLightningExampleOnMNIST.ipynb`：今日のコードと付録を手元で実行"),
         Claim("付録：表示を整える", "ノートブックでは、このセルをインストールの直後に実行する"))
 def test_the_notebook_is_the_decks_code_with_the_display_cell_after_the_install():
-    from tools import notebook  # (that the committed notebook is this build: make check, tests/test_generate.py)
+    from tools import notebook  # (that the committed notebook is this build: make check, tests/deck/test_generated_current.py)
 
     code = [c.source for c in notebook.build(DECK).cells if c.cell_type == "code"]
     assert code[0].startswith("%pip install") and "pytorch-lightning" in code[0]
