@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 
 import pytest
@@ -26,3 +27,13 @@ def rank_zero_log(monkeypatch, caplog):
     monkeypatch.setattr(log, "filters", [])
     caplog.set_level(logging.INFO)
     return log
+
+
+@pytest.fixture(autouse=True)
+def environment_as_it_was():
+    """Lightning writes into os.environ (MASTER_ADDR from a faked SLURM job, PL_GLOBAL_SEED, ...), past
+    monkeypatch: put it back, so no later test (the notebook's kernel) inherits a faked cluster."""
+    before = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(before)

@@ -151,11 +151,19 @@ def kernel_spec(python: Path) -> KernelSpecManager:
     return KernelSpecManager(kernel_dirs=[str(folder.parent)])
 
 
+# What earlier runs in this pytest process leave in os.environ and a reader's kernel never has: Lightning
+# writes MASTER_ADDR/MASTER_PORT (its DDP launcher, SLURMEnvironment) and PL_GLOBAL_SEED (seed_everything)
+# there. Inherited, a MASTER_ADDR of a faked cluster (node0) made the ddp_fork cell wait forever.
+RUN_STATE = ("MASTER_ADDR", "MASTER_PORT", "PL_", "WORLD_SIZE", "RANK", "LOCAL_RANK", "NODE_RANK", "GROUP_RANK",
+             "SLURM_", "TORCHELASTIC_")
+
+
 def reader_env(python: Path) -> dict[str, str]:
     """The environment a reader's Jupyter gives the kernel: this venv first on PATH, nothing of .venv."""
     ours = str(Path(sys.executable).parent)
     path = [str(python.parent)] + [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p != ours]
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "MPLBACKEND")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "MPLBACKEND") and not k.startswith(RUN_STATE)}
     return env | {"PATH": os.pathsep.join(path)}
 
 

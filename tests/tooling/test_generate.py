@@ -39,17 +39,17 @@ def write_deck(tmp_path: Path, body: str) -> deck.Deck:
 def test_a_hand_edit_fails_with_a_diff_and_the_fix_and_generate_repairs_it(tmp_path: Path):
     root = copy_project(tmp_path)
     module = root / "snippets" / "litmodule.py"
-    module.write_text(module.read_text().replace("lr: float = 1e-2", "lr: float = 3e-4"))
+    module.write_text(module.read_text().replace("lr: float = 2e-3", "lr: float = 3e-4"))
     (root / "snippets" / "scratch.py").write_text("print('not in the deck')\n")
     notebook = root / "PyTorchLightningExampleOnMNIST.ipynb"
-    notebook.write_text(notebook.read_text().replace("max_epochs=1", "max_epochs=5"))
+    notebook.write_text(notebook.read_text().replace("max_epochs=2", "max_epochs=7"))
 
     checked = run_generate(root, "check")
     assert checked.returncode == 1
     assert "-    def __init__(self, lr: float = 3e-4):" in checked.stderr
-    assert "+    def __init__(self, lr: float = 1e-2):" in checked.stderr
+    assert "+    def __init__(self, lr: float = 2e-3):" in checked.stderr
     assert "--- snippets/scratch.py" in checked.stderr  # a file the deck does not make
-    assert "max_epochs=5" in checked.stderr
+    assert "max_epochs=7" in checked.stderr
     assert checked.stderr.rstrip().endswith("Fix with: make generate")
 
     assert run_generate(root, "write").returncode == 0
