@@ -131,3 +131,14 @@ def test_the_index_page_links_what_is_served(chromium, served):
         assert site.colab_url("lab/deck") in hrefs
     finally:
         page.close()
+
+
+def test_the_published_files_exist_after_make_slides(tmp_path: Path):
+    missing = [str(path) for path in site.published().values() if not path.is_file()]
+    assert not missing, f"{missing} missing: run `make slides` first"
+    written = site.build_site(tmp_path / "site", "lab/deck")
+    assert [p.name for p in written] == sorted([*site.published(), "index.html"])
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    relative = [href for href in re.findall(r'href="([^"]+)"', index) if "://" not in href]
+    assert {href.split("?")[0] for href in relative} == set(site.published())
+    assert site.colab_url("lab/deck") in index

@@ -271,17 +271,6 @@ def test_make_readme_links_rewrites_only_the_block(tmp_path: Path, monkeypatch: 
     assert site.main(["readme", "not a repo"]) == 1
 
 
-def test_the_published_files_exist_after_make_slides(tmp_path: Path):
-    missing = [str(path) for path in site.published().values() if not path.is_file()]
-    assert not missing, f"{missing} missing: run `make slides` first"
-    written = site.build_site(tmp_path / "site", "lab/deck")
-    assert [p.name for p in written] == sorted([*site.published(), "index.html"])
-    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
-    relative = [href for href in re.findall(r'href="([^"]+)"', index) if "://" not in href]
-    assert {href.split("?")[0] for href in relative} == set(site.published())
-    assert site.colab_url("lab/deck") in index
-
-
 # ---- actionlint ------------------------------------------------------------------------------------
 
 def lint(*paths: Path) -> subprocess.CompletedProcess:
