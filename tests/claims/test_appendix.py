@@ -102,24 +102,6 @@ def test_the_demo_flags_leave_nothing_and_fast_dev_run_drops_even_a_given_logger
     assert [type(lg) for lg in dev.loggers] == [DummyLogger]  # fast_dev_run drops the logger it is given
 
 
-@claims(Claim(CURVE, "TensorBoard の記録は、TensorBoard を開かなくても Python から読める。"))
-def test_tensorboard_records_are_readable_from_python(quiet):
-    pytest.importorskip("tensorboard")
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    class Logs(BoringModel):
-        def training_step(self, batch, batch_idx):
-            out = super().training_step(batch, batch_idx)
-            self.log("train_loss", out["loss"])
-            return out
-
-    t = tiny_fit(logger=True, max_steps=3, log_every_n_steps=1, limit_val_batches=0)
-    t.fit(Logs())
-    events = EventAccumulator("lightning_logs/version_0")
-    events.Reload()
-    assert [e.step for e in events.Scalars("train_loss")] == [0, 1, 2]
-
-
 @claims(Claim(CURVE, "matplotlib の既定のフォントには日本語がないので、図の文字は英語にしている。"))
 def test_matplotlibs_default_font_has_no_japanese():
     import matplotlib

@@ -202,7 +202,8 @@ def test_the_batch_is_on_the_device_before_training_step(quiet):
     assert order == [("transfer", root), ("training_step", root)]
 
 
-@claims(Claim(MODULE_2, "self.log で記録した値は、後でグラフにできる。"))
+@claims(Claim(MODULE_2, "self.log で記録した値は、後でグラフにできる。"),
+        Claim("付録：学習曲線を描く", "TensorBoard の記録は、TensorBoard を開かなくても Python から読める。"))
 def test_logged_values_can_be_read_back_for_a_plot(quiet):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
