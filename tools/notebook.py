@@ -71,14 +71,14 @@ def for_terminal(block: deck.Block) -> bool:
 
 def build(path: Path) -> nbformat.NotebookNode:
     model = deck.load(path)
-    modules = {b.name.removesuffix(".py") for b in model.blocks if b.is_module}
+    by_module = {b.name.removesuffix(".py"): b for b in model.blocks if b.is_module}  # import name -> its block
+    modules = set(by_module)
     after_slide: dict[int, list[deck.Block]] = {}
     for block in model.blocks:
         after_slide.setdefault(block.pieces[-1].slide.number, []).append(block)
 
     seen: dict[str, int] = {}
-    by_module = {b.name.removesuffix(".py"): b for b in model.blocks if b.is_module}
-    placed: set[str] = set()
+    placed: set[str] = set()  # modules whose cell is already in (before their first import, or in place)
 
     def code_cells(block: deck.Block) -> list:
         """The block's cell, after the cells of the deck modules it imports that are not placed yet."""
@@ -101,7 +101,7 @@ def build(path: Path) -> nbformat.NotebookNode:
             text = RELATIVE_IMAGE.sub(rf"\g<1>{folder}/", text)
             cells.append(new_markdown_cell(text, id=cell_id("md", slide.title or text, seen)))
         for block in after_slide.get(slide.number, []):
-            if block is install or block.notebook_first or block.name.removesuffix(".py") in placed:
+            if block is install or block.notebook_first or (block.is_module and block.name.removesuffix(".py") in placed):
                 continue
             if block.skipped:
                 source = f"（実行しないコード）\n\n```{block.info}\n{block.code}```"
