@@ -43,23 +43,34 @@ def reader_folder(folder: Path) -> Path:
     return folder
 
 
-def run(script: str, folder: Path, timeout: float = 90, **env: str) -> tuple[subprocess.CompletedProcess, float, str]:
-    """Run a bash script in `folder` with two_nodes.sh on PATH; returns the result, its wall time and
-    the tag its processes carry in their environment (to find any that outlive it)."""
+def start(script: str, folder: Path, helper: Path = HELPER, **env: str) -> tuple[subprocess.Popen, str]:
+    """Start a bash script in `folder` with `helper`'s folder (tools/rehearsal/) on PATH; returns the shell
+    and the tag its processes carry in their environment (to find any that outlive it)."""
     tag = uuid.uuid4().hex
     environment = {**os.environ, **env, "REHEARSAL_TEST_TAG": tag,
-                   "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(HELPER.parent), os.environ["PATH"]])}
-    start = time.monotonic()
+                   "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(helper.parent), os.environ["PATH"]])}
     shell = subprocess.Popen(["bash", "-c", script], cwd=folder, env=environment, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     _shell_of[tag] = shell.pid
+    return shell, tag
+
+
+def wait(shell: subprocess.Popen, timeout: float) -> subprocess.CompletedProcess:
+    """The finished shell's result; past `timeout` it is killed and the timeout raised."""
     try:
         out, err = shell.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         shell.kill()
         shell.communicate()
         raise
-    return subprocess.CompletedProcess(shell.args, shell.returncode, out, err), time.monotonic() - start, tag
+    return subprocess.CompletedProcess(shell.args, shell.returncode, out, err)
+
+
+def run(script: str, folder: Path, timeout: float = 90, **env: str) -> tuple[subprocess.CompletedProcess, float, str]:
+    """Run a bash script in `folder` with two_nodes.sh on PATH; returns the result, its wall time and its tag."""
+    begin = time.monotonic()
+    shell, tag = start(script, folder, **env)
+    return wait(shell, timeout), time.monotonic() - begin, tag
 
 
 _shell_of: dict[str, int] = {}  # tag -> the shell that sourced two_nodes.sh (its PID names the namespaces)
@@ -144,11 +155,8 @@ def test_a_node_that_hangs_is_stopped_at_the_time_limit(tmp_path: Path):
 
 def test_an_interrupted_run_leaves_nothing_behind(tmp_path: Path):
     """Ctrl-C or a killed CI job: the nodes and the namespaces go with the shell."""
-    tag = uuid.uuid4().hex
-    env = {**os.environ, "REHEARSAL_TEST_TAG": tag, "PATH": f"{HELPER.parent}{os.pathsep}{os.environ['PATH']}"}
-    shell = subprocess.Popen(["bash", "-c", "source two_nodes.sh; on_node 0 sleep 300; on_node 1 sleep 300; "
-                              "echo started; wait_nodes"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
-    _shell_of[tag] = shell.pid
+    shell, tag = start("source two_nodes.sh; on_node 0 sleep 300; on_node 1 sleep 300; echo started; wait_nodes",
+                       tmp_path)
     assert shell.stdout.readline() == "started\n"
     shell.send_signal(signal.SIGTERM)
     assert shell.wait(timeout=15) == 143

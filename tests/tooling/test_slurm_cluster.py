@@ -14,15 +14,14 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from deck.paths import ROOT
-from tests.tooling.test_cluster_rehearsal import _blocks, survivors
+from tests.tooling.test_cluster_rehearsal import _blocks, _shell_of, survivors, wait
+from tests.tooling.test_cluster_rehearsal import start as start_with
 
 HELPER = ROOT / "tools" / "rehearsal" / "slurm_cluster.sh"
 LIMIT = 60  # seconds: a failing or hung job fails the run within this, logs and all
@@ -46,7 +45,6 @@ def cluster_or_skip() -> None:
         pytest.skip(f"no Slurm cluster on this machine: {why}")
 
 
-_shell_of: dict[str, int] = {}  # tag -> the shell that sourced slurm_cluster.sh (its PID names the run)
 _folder_of: dict[str, Path] = {}  # tag -> the folder it ran in
 
 
@@ -56,14 +54,10 @@ RECORD_NAMESPACES = "; stat -L -c %i /run/netns/lightning-slurm-$$-node0 /run/ne
 
 
 def start(script: str, folder: Path, **env: str) -> tuple[subprocess.Popen, str]:
-    tag = uuid.uuid4().hex
+    """Start a script that sources slurm_cluster.sh, recording its network namespaces (RECORD_NAMESPACES)."""
     script = script.replace("source slurm_cluster.sh", "source slurm_cluster.sh" + RECORD_NAMESPACES, 1)
+    shell, tag = start_with(script, folder, HELPER, **env)
     _folder_of[tag] = folder
-    environment = {**os.environ, **env, "REHEARSAL_TEST_TAG": tag,
-                   "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(HELPER.parent), os.environ["PATH"]])}
-    shell = subprocess.Popen(["bash", "-c", script], cwd=folder, env=environment, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-    _shell_of[tag] = shell.pid
     return shell, tag
 
 
@@ -71,13 +65,7 @@ def run(script: str, folder: Path, timeout: float = 90, **env: str) -> tuple[sub
     """Run a bash script in `folder` with slurm_cluster.sh on PATH: the result, its wall time and its tag."""
     begin = time.monotonic()
     shell, tag = start(script, folder, **env)
-    try:
-        out, err = shell.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        shell.kill()
-        shell.communicate()
-        raise
-    return subprocess.CompletedProcess(shell.args, shell.returncode, out, err), time.monotonic() - begin, tag
+    return wait(shell, timeout), time.monotonic() - begin, tag
 
 
 def leftovers(tag: str) -> list[str]:
