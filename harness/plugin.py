@@ -6,6 +6,8 @@ run with ``pytest -p harness.plugin --codeblocks deck.md`` (tests/conftest.py's 
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from harness import blocks, cache
@@ -18,6 +20,7 @@ ONE_UNIT = ("slides/", "tests/tooling/test_cluster_rehearsal.py", "tests/tooling
             "tests/deck/test_cluster_jobs.py")
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest -p no:xdist still runs the deck
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """``--dist loadgroup`` with ``xdist_group`` marks would say this, but with pytest >= 9.2 loadgroup
     ignores the marks (xdist sets ``item._nodeid``, pytest now derives ``nodeid`` from ``_id``):
@@ -58,3 +61,12 @@ def proven(request: pytest.FixtureRequest):
         key = cache.RunCache.key_of(request.node.nodeid, *inputs)
         return run.prove(request.node, key)
     return check
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # The last thing this process does. A process that imported torch and Lightning takes about a
+    # second to exit, most of it the collector's last walk over their objects; with them frozen it
+    # takes a quarter of that (measured: 0.94 s -> 0.26 s), and `make test` waits for both workers to
+    # exit. Nothing is lost: the objects are freed with the process, and exit handlers still run.
+    gc.freeze()

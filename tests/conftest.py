@@ -66,9 +66,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def deck_page(chromium):
-    """The built deck (tests/pages.py), every slide laid out: what tests/deck/ measures in Chromium."""
+    """The built deck (tests/pages.py), every slide laid out: what tests/deck/ measures in Chromium
+    (read only, so one page serves every test of a process)."""
     from tests.pages import HTML, laid_out
 
     assert HTML.is_file(), "run `make slides` first"

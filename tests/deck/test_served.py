@@ -10,6 +10,7 @@ navigation — and load nothing but itself: no other host, and from its own host
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import re
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-pytest.importorskip("playwright.sync_api")
+PlaywrightTimeout = pytest.importorskip("playwright.sync_api").TimeoutError
 
 import deck
 from tools import site
@@ -45,44 +46,50 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """(the site's base URL, the paths the server was asked for)."""
+    """(the site's folder, its base URL, the paths the server was asked for)."""
     root = tmp_path_factory.mktemp("site")
     site.build_site(root, "lab/deck")
     asked: list[str] = []
     handler = type("Logged", (Handler,), {"served": asked})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)  # shutdown() waits a poll
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", asked
+    yield root, f"http://127.0.0.1:{server.server_address[1]}/", asked
     server.shutdown()
     server.server_close()
 
 
-def visit(chromium, url: str, keys: tuple[str, ...] = ()) -> tuple[dict, list[str], list[str]]:
-    """Open `url`; return what the page says of itself (after pressing `keys`), every request it made,
-    and the location of each frame."""
+def visit(chromium, url: str, frames: int = 1) -> tuple[dict, list[str], list[str]]:
+    """Open `url` and go one slide on; return what the page says of itself, every request it made, and
+    the location of each of its `frames` (the presenter view has two: itself, and the next slide's
+    preview). Each wait is for the event itself (loaded, fonts ready, every frame one slide on), not
+    for a quiet network: the page asks for all it loads before `load`. A frame that never moves on is
+    left where it is after a few seconds, for the test's assertions to name."""
     page = chromium.new_page(viewport={"width": 1280, "height": 720})
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     try:
-        page.goto(url, wait_until="networkidle")
+        page.goto(url, wait_until="load")
+        page.wait_for_function(f"window.frames.length === {frames - 1}")
+        for frame in page.frames:
+            frame.wait_for_load_state("load")
         page.evaluate("document.fonts.ready")
-        for key in keys:
-            page.keyboard.press(key)
-        page.wait_for_timeout(300)
+        page.keyboard.press("ArrowRight")
+        for slide, frame in enumerate(page.frames, start=2):
+            with contextlib.suppress(PlaywrightTimeout):
+                frame.wait_for_function(f"location.hash === '#{slide}'", timeout=5_000)
         state = page.evaluate(STATE)
         state["hash"] = page.evaluate("location.hash")
-        frames = [frame.url for frame in page.frames]
-        return state, requests, frames
+        return state, requests, [frame.url for frame in page.frames]
     finally:
         page.close()
 
 
 def test_the_deck_served_is_the_deck_from_a_file(chromium, served):
-    base, asked = served
-    from_file, _, _ = visit(chromium, site.BUILD.joinpath(site.HTML_NAME).as_uri(), ("ArrowRight",))
+    _, base, asked = served
+    from_file, _, _ = visit(chromium, site.BUILD.joinpath(site.HTML_NAME).as_uri())
     asked.clear()
-    over_http, requests, _ = visit(chromium, base + site.HTML_NAME, ("ArrowRight",))
+    over_http, requests, _ = visit(chromium, base + site.HTML_NAME)
     assert over_http == from_file
     assert over_http["slides"] == len(deck.load(site.DECK).slides) and over_http["hash"] == "#2"
     assert "Noto Sans JP" in over_http["fonts"], over_http["fonts"]
@@ -93,10 +100,9 @@ def test_the_deck_served_is_the_deck_from_a_file(chromium, served):
 
 
 def test_the_presenter_view_served_is_the_presenter_view_from_a_file(chromium, served):
-    base, _ = served
-    from_file, _, file_frames = visit(chromium, site.BUILD.joinpath(site.HTML_NAME).as_uri() + "?view=presenter",
-                                      ("ArrowRight",))
-    over_http, requests, frames = visit(chromium, base + site.HTML_NAME + "?view=presenter", ("ArrowRight",))
+    _, base, _ = served
+    from_file, _, file_frames = visit(chromium, site.BUILD.joinpath(site.HTML_NAME).as_uri() + "?view=presenter", 2)
+    over_http, requests, frames = visit(chromium, base + site.HTML_NAME + "?view=presenter", 2)
     assert over_http == from_file
     assert over_http["view"] == "presenter"
     slides = deck.load(site.DECK).slides
@@ -111,12 +117,13 @@ def test_the_presenter_view_served_is_the_presenter_view_from_a_file(chromium, s
 
 
 def test_the_index_page_links_what_is_served(chromium, served):
-    base, _ = served
+    _, base, _ = served
     page = chromium.new_page()
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     try:
-        page.goto(base, wait_until="networkidle")
+        page.goto(base, wait_until="load")
+        page.evaluate("document.fonts.ready")
         hrefs = page.evaluate("() => [...document.querySelectorAll('a')].map(a => a.href)")
         assert requests == [base], "the index page loads something"
         # Its text in the deck's embedded font, every character of it: no system font, no boxes.
@@ -133,12 +140,10 @@ def test_the_index_page_links_what_is_served(chromium, served):
         page.close()
 
 
-def test_the_published_files_exist_after_make_slides(tmp_path: Path):
-    missing = [str(path) for path in site.published().values() if not path.is_file()]
-    assert not missing, f"{missing} missing: run `make slides` first"
-    written = site.build_site(tmp_path / "site", "lab/deck")
-    assert [p.name for p in written] == sorted([*site.published(), "index.html"])
-    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+def test_the_published_files_exist_after_make_slides(served):
+    root, _, _ = served  # build_site raised (naming the missing file and `make slides`) if one was missing
+    assert sorted(p.name for p in root.iterdir()) == sorted([*site.published(), "index.html"])
+    index = (root / "index.html").read_text(encoding="utf-8")
     relative = [href for href in re.findall(r'href="([^"]+)"', index) if "://" not in href]
     assert {href.split("?")[0] for href in relative} == set(site.published())
     assert site.colab_url("lab/deck") in index

@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from deck import load
 from deck.paths import ROOT
 from tools import lint_japanese
@@ -127,3 +129,40 @@ def test_a_missing_textlint_says_what_to_run(tmp_path: Path, monkeypatch, capsys
     assert lint_japanese.main([str(deck)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "`make lint`" in err and "`npm ci`" in err
+
+
+# `make lint` and `make lint-workflows` leave a stamp in build/lint/ when they pass (Makefile), so that
+# `make test` skips them until something they read changes: each of these (pyproject.toml, through the
+# venv, is read by both too), and nothing else of the project.
+READS = {
+    "build/lint/japanese.ok": {"slides/pytorch-lightning.md", ".textlintrc.json", "tools/lint_japanese.py",
+                               "tools/textlint/ja-no-mixed-period-in-line.js", "deck/__init__.py", "deck/model.py",
+                               "deck/paths.py", "deck/markers.json", "package.json", "package-lock.json"},
+    "build/lint/workflows.ok": {".github/workflows/ci.yml", "tools/lint_workflows.py", "package.json",
+                                "package-lock.json"},
+}
+
+
+def project_files_made_from(target: str) -> set[str]:
+    """The project's files that `target` is remade from, through every rule in between, as make itself
+    reads the Makefile (its database, `make -qp`; nothing is run)."""
+    database = subprocess.run(["make", "--no-print-directory", "-qp", target], cwd=ROOT,
+                              capture_output=True, text=True).stdout
+    rules = {}
+    for line in database.splitlines():
+        if not line.startswith(("#", "\t", " ")) and ": " in line and "=" not in line.split(":")[0]:
+            name, _, needs = line.partition(": ")
+            rules.setdefault(name, set()).update(needs.replace("|", " ").split())
+    found, todo = set(), [target]
+    while todo:
+        for need in rules.get(todo.pop(), ()):
+            if need not in found:
+                found.add(need)
+                todo.append(need)
+    return {name for name in found if (ROOT / name).is_file() and not name.startswith(("build/", ".venv/",
+                                                                                         "node_modules/"))}
+
+
+@pytest.mark.parametrize("stamp", READS)
+def test_make_lints_again_when_what_it_reads_changes_and_only_then(stamp: str):
+    assert project_files_made_from(stamp) - {"pyproject.toml"} == READS[stamp]
