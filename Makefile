@@ -82,6 +82,7 @@ node_modules/.installed: package.json package-lock.json | $(VENV)/bin/npm
 # (the grouping: pytest_xdist_make_scheduler in harness/plugin.py). The checks before it are independent
 # and each mostly one process (Python, Node, the browser): two at a time.
 test: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
+	@$(if $(filter-out 0 false no,$(FRESH) $(CI)),rm -rf build/lint)  # FRESH=1 and CI lint again too
 	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target check lint lint-workflows slides
 	$(PY) -m pytest -n 2
 

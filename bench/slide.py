@@ -1,12 +1,13 @@
-"""The deck's 性能 slide, rendered from the benchmark's results: no figure on it is typed by hand.
+"""The numbers of the deck's 性能 slide, rendered from the benchmark's results: none is typed by hand.
 
-``render(results)`` gives the slide's Markdown (heading, table, bullets, speaker note); the deck's
-generated-region mechanism (tools/generate.py) writes it between the slide's markers.
-``python -m bench.slide`` prints it from the kept results, bench/results.json. The wording is the
-template below; only the numbers come from the results, on the CPU-time clock (bench/__main__.py).
-Maintainer notes belong here, not in the speaker note: the ratio is the sum of the Lightning fits'
-times over the plain fits' (same rounds); the prediction is 1 + per-step cost × steps ÷ the plain
-fit's time; each interval is a 95 % bootstrap over rounds.
+``render(results)`` gives the table and the line under it; the deck's generated-region mechanism
+(tools/generate.py) writes them between the slide's markers. The slide's words (heading, bullets,
+speaker note) are the deck's own, and tests/deck/test_performance_slide.py holds them to the
+results. ``python -m bench.slide`` prints the region from the kept results, bench/results.json.
+The numbers are on the CPU-time clock (bench/__main__.py). Maintainer notes belong here, not on the
+slide: the ratio is the sum of the Lightning fits' times over the plain fits' (same rounds); the
+prediction is 1 + per-step cost × steps ÷ the plain fit's time; each interval is a 95 % bootstrap
+over rounds.
 """
 
 from __future__ import annotations
@@ -15,38 +16,20 @@ import json
 
 from deck.paths import BENCH_RESULTS
 
-FITS = ("deck", "batch 512")  # the table's columns: bench/__main__.py's experiments
+FITS = ("deck", "batch 512")  # the deck's fit and a heavier step: bench/__main__.py's experiments
 
-TEMPLATE = """\
-# 性能：素の PyTorch との比較
-
-| 本資料の学習（バッチ {batch}、{steps} ステップ + 検証） | 測定 |
+TABLE = """\
+| 本資料の学習（バッチ {batch}、{steps} ステップ + 検証） | 測定（95% 信頼区間） |
 | --- | ---: |
 | PyTorch だけの 1 ステップ | {plain} |
 | 1 ステップごとの上乗せ時間 | {cost} |
+| 上乗せの割合（バッチ {batch}） | {share} |
+| 上乗せの割合（バッチ {heavy_batch}） | {heavy_share} |
 | 学習全体の時間の比（予測） | {predicted} |
 | 学習全体の時間の比（実測） | {ratio} |
 
-- 予測は「1 + 上乗せ時間 × ステップ数 ÷ PyTorch だけの学習時間」。かっこ内は 95% 信頼区間。
-- {shares}
-- CPU {cores} コアのマシン、1 スレッドでの結果。GPU では未測定。
-
-<!--
-{note}
--->
+測定：{date}、CPU {cores} コア・1 スレッド、torch {torch}、Lightning {lightning}
 """
-
-NOTE = (
-    "同じモデル、データ、シードで、PyTorch だけのループと、既定の設定の Trainer を比べた。"
-    "2 つを少しずつ交互に動かし、それぞれが計算に使った CPU の時間を測った。"
-    "こうすると、同じマシンのほかの処理の影響が、両方へ等しくかかる。"
-    "これを {rounds} 組くり返して、95% 信頼区間を出した。"
-    "上乗せの中身は、プログレスバー、self.log、Trainer のループなど。"
-    "予測はステップの時間だけで計算した。実測には準備と検証の時間も入る。"
-    "1 ステップが短い GPU では、上乗せの割合が大きくなりうる。"
-    "GPU ではまだ測っていない。"
-    "測定は {date}、torch {torch}、Lightning {lightning}。"
-)
 
 
 def _range(x: dict, f: str, unit: str = "") -> str:
@@ -56,23 +39,18 @@ def _range(x: dict, f: str, unit: str = "") -> str:
 def render(results: dict) -> str:
     m, s, experiments = results["machine"], results["summary"]["cpu"], results["experiments"]
     deck, heavy = (s["fits"][name] for name in FITS)
-    # The heavier step is one more point of the same trend, in a bullet: its per-step cost did not
-    # reproduce across days as the deck's did (README, 性能), so its share is given, not a column.
-    share, heavy_share = deck["share"], heavy["share"]
-    return TEMPLATE.format(
-        cores=m["cores"],
-        batch=experiments["deck"]["batch_size"],
-        steps=experiments["deck"]["steps"],
+    return TABLE.format(
+        batch=experiments[FITS[0]]["batch_size"],
+        heavy_batch=experiments[FITS[1]]["batch_size"],
+        steps=experiments[FITS[0]]["steps"],
         plain=f"{deck['plain_ms_per_step']:.1f} ms",
         cost=_range(deck["ms_per_step"], ".1f", " ms"),
+        share=_range(deck["share"], ".0%"),
+        heavy_share=_range(heavy["share"], ".0%"),
         predicted=_range(deck["predicted"], ".3f"),
         ratio=_range(deck["ratio"], ".3f"),
-        shares=(("1 ステップが重いほど上乗せの割合は小さい：" if heavy_share["value"] < share["value"] else "上乗せの割合：")
-                + f"バッチ {experiments['deck']['batch_size']} で {share['value']:.0%}、"
-                f"{experiments['batch 512']['batch_size']} で {heavy_share['value']:.0%}"
-                f"（{heavy_share['low']:.0%}〜{heavy_share['high']:.0%}）。"),
-        note=NOTE.format(rounds=results["rounds"], date=m["date"], torch=m["torch"].split("+")[0],
-                         lightning=m["pytorch_lightning"]),
+        date=m["date"], cores=m["cores"],
+        torch=m["torch"].split("+")[0], lightning=m["pytorch_lightning"],
     )
 
 

@@ -44,7 +44,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.served.append(self.path)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # the tests of this module need not run one after the other
 def served(tmp_path_factory):
     """(the site's folder, its base URL, the paths the server was asked for)."""
     root = tmp_path_factory.mktemp("site")
