@@ -2,7 +2,7 @@
 
 GitHub Pages serves build/site/ (`make site`, tools/site.py) over HTTP; the build tests open
 build/*.html as a file. Here the very site is served from http://127.0.0.1 (Python's http.server,
-on a free port, for this module only) and opened in the build's Chromium: the deck, its presenter
+on a free port, for these tests only) and opened in the build's Chromium: the deck, its presenter
 view (`?view=presenter`, which loads the deck again in an iframe as `?view=next`) and the index page.
 Served, the deck must show what it shows from a file — the same slides, notes, fonts and
 navigation — and load nothing but itself: no other host, and from its own host only the file itself.
@@ -78,6 +78,7 @@ def visit(chromium, url: str, frames: int = 1) -> tuple[dict, list[str], list[st
         for slide, frame in enumerate(page.frames, start=2):
             with contextlib.suppress(PlaywrightTimeout):
                 frame.wait_for_function(f"location.hash === '#{slide}'", timeout=5_000)
+            frame.evaluate("document.fonts.ready")  # a slide is laid out when shown: what it newly needs, loaded
         state = page.evaluate(STATE)
         state["hash"] = page.evaluate("location.hash")
         return state, requests, [frame.url for frame in page.frames]

@@ -46,15 +46,17 @@ def test_arms_that_train_different_models_fail_loudly():
         measure({"deck": EXPERIMENTS["deck"]}, rounds=1, warmup=0, minutes=1, run=run, log=lambda message: None)
 
 
-def test_the_slides_region_is_the_kept_numbers_in_one_table_and_one_line():
+def test_the_slides_region_is_the_kept_numbers_in_a_table_and_two_lines():
     results = json.loads(BENCH_RESULTS.read_text(encoding="utf-8"))
     region = render(results)
-    table, line = region.rstrip("\n").split("\n\n")
+    table, lines = region.rstrip("\n").split("\n\n")
     assert all(row.startswith("|") and row.endswith("|") for row in table.splitlines())
     deck_fit = results["summary"]["cpu"]["fits"]["deck"]
     ratio, cost = deck_fit["ratio"], deck_fit["ms_per_step"]
-    assert f"{ratio['value']:.3f}（{ratio['low']:.3f}〜{ratio['high']:.3f}）" in table
+    assert f"{ratio['value']:.3f} 倍（{ratio['low']:.3f}〜{ratio['high']:.3f}）" in table
     assert f"{cost['value']:.1f} ms（{cost['low']:.1f}〜{cost['high']:.1f}）" in table
-    machine = results["machine"]
-    assert line.startswith(f"測定：{machine['date']}、CPU {machine['cores']} コア") and machine["pytorch_lightning"] in line
+    heavy, machine = results["experiments"]["batch 512"], results["machine"]
+    heavier, measured = lines.splitlines()
+    assert heavier.startswith(f"バッチ {heavy['batch_size']}（1 ステップ ")
+    assert measured.startswith(f"測定：{machine['date']}、CPU {machine['cores']} コア") and machine["pytorch_lightning"] in measured
     assert "<!--" not in region and "#" not in region  # the words (heading, bullets, note) are the deck's
