@@ -5,7 +5,6 @@ These run the real textlint from node_modules (`make lint` / `npm ci` installs i
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import textwrap
@@ -135,19 +134,19 @@ def test_a_missing_textlint_says_what_to_run(tmp_path: Path, monkeypatch, capsys
 # `make test` lints through stamps in build/lint/ (Makefile): a lint runs again when a file it reads is
 # newer than its last green run. What each reads: its configuration, its rules, its input, the project
 # modules it imports, the Node packages and the venv (pyproject.toml).
-def what_lints_read() -> dict[str, set[Path]]:
-    imported = {}
-    for stamp, module in (("build/lint/japanese.ok", "tools.lint_japanese"), ("build/lint/workflows.ok", "tools.lint_workflows")):
-        names = subprocess.run([sys.executable, "-c", f"import sys, {module}; print(*sys.modules.values(), sep='\\n')"],
-                               cwd=ROOT, capture_output=True, text=True, check=True).stdout
-        files = {Path(f) for f in re.findall(r"from '([^']+)'", names)}
-        imported[stamp] = {f for f in files if f.is_relative_to(ROOT) and not f.is_relative_to(ROOT / ".venv")}
+def project_modules_imported_by(module: str) -> set[Path]:
+    """The project's Python files a fresh interpreter has loaded once it imported `module`."""
+    code = f"import sys, {module}; print(*(m.__file__ for m in list(sys.modules.values()) if getattr(m, '__file__', None)), sep='\\n')"
+    files = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return {f for f in map(Path, files.split()) if f.is_relative_to(ROOT) and not f.is_relative_to(ROOT / ".venv")}
+
+
+def what_the_lint_reads(stamp: str) -> set[Path]:
     common = {ROOT / "package.json", ROOT / "package-lock.json", ROOT / "pyproject.toml"}
-    return {
-        "build/lint/japanese.ok": {*DECKS, lint_japanese.CONFIG, *lint_japanese.RULES_DIR.glob("*"),
-                                   ROOT / "deck" / "markers.json", *imported["build/lint/japanese.ok"], *common},
-        "build/lint/workflows.ok": {*lint_workflows.workflows(), *imported["build/lint/workflows.ok"], *common},
-    }
+    if stamp == "build/lint/japanese.ok":
+        return {*DECKS, lint_japanese.CONFIG, *lint_japanese.RULES_DIR.glob("*"), ROOT / "deck" / "markers.json",
+                *project_modules_imported_by("tools.lint_japanese"), *common}
+    return {*lint_workflows.workflows(), *project_modules_imported_by("tools.lint_workflows"), *common}
 
 
 def project_files_made_from(target: str) -> set[Path]:
@@ -172,6 +171,6 @@ def project_files_made_from(target: str) -> set[Path]:
 
 @pytest.mark.parametrize("stamp", ["build/lint/japanese.ok", "build/lint/workflows.ok"])
 def test_make_lints_again_when_what_it_reads_changes_and_only_then(stamp: str):
-    reads, made_from = what_lints_read()[stamp], project_files_made_from(stamp)
+    reads, made_from = what_the_lint_reads(stamp), project_files_made_from(stamp)
     assert reads - made_from == set(), f"{stamp} is not remade when these change"
     assert ROOT / "README.md" not in made_from and ROOT / "tools" / "generate.py" not in made_from
