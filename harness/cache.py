@@ -73,14 +73,14 @@ PROGRAMS = ["node", "make", "pdffonts", "pdftotext", "ip"]
 
 @functools.cache
 def project() -> str:
-    """Every file of the project (committed or new, not ignored) but what is made from the deck, the
-    programs the tests start, and the environment: the key of a tooling test, with its name."""
+    """Every file of the project (committed or new, not ignored) but what is made from the deck, and the
+    programs the tests start: with the environment and its name (`RunCache.key_of`), a tooling test's key."""
     try:
         listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
                                 capture_output=True, check=True).stdout.decode().split("\0")
     except (OSError, subprocess.CalledProcessError):  # not a git checkout: which files are ours is unknown
         return f"unknown-{os.getpid()}-{dt.datetime.now().isoformat()}"  # matches no earlier run
-    h = hashlib.sha256(environment().encode())
+    h = hashlib.sha256()
     for name in sorted(filter(None, set(listed))):
         path = ROOT / name
         if not made_from_the_deck(path):
@@ -102,7 +102,8 @@ FOLDERS = {
 
 @functools.cache
 def _tests_code() -> str:
-    h = hashlib.sha256(environment().encode())
+    """Every file under tests/: with the environment and its name (`RunCache.key_of`), a claim's key."""
+    h = hashlib.sha256()
     for path in sorted(p for p in TESTS.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()

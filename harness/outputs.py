@@ -11,6 +11,7 @@ import deck
 from deck.paths import shown
 from tools.generated import unified_diff, write_atomically
 
+
 def actual_output(block: deck.Block, error: BaseException) -> str | None:
     """What the block printed, when `error` is pytest-codeblocks' "Expected output ... but got"."""
     if block.expected is None:
@@ -32,13 +33,13 @@ def apply(found: list[tuple[deck.Block, str]]) -> list[str]:
             lines.append(f"{block.where()}: output not written: it must end with a newline and hold no ``` fence")
             continue
         by_deck.setdefault(block.deck.path, []).append((block, actual))
-    for path, found in by_deck.items():
-        model = found[0][0].deck
+    for path, outputs in by_deck.items():
+        model = outputs[0][0].deck
         text = model.text.splitlines(keepends=True)
-        for block, actual in sorted(found, key=lambda f: f[0].line, reverse=True):
+        for block, actual in sorted(outputs, key=lambda f: f[0].line, reverse=True):
             text[block.expected.line:block.expected.end_line - 1] = [actual]
         new = "".join(text)
         write_atomically(path, new)
         lines.append(unified_diff(model.text, new, shown(path), source="the real outputs").rstrip("\n"))
-        lines.append(f"{shown(path)}: {len(found)} expected output(s) rewritten; review the diff, then `make generate`")
+        lines.append(f"{shown(path)}: {len(outputs)} expected output(s) rewritten; review the diff, then `make generate`")
     return lines
