@@ -20,14 +20,14 @@ from deck.paths import BENCH_RESULTS
 FITS = ("deck", "batch 512")  # the deck's fit and a heavier step: bench/__main__.py's experiments
 
 TABLE = """\
-| 本資料の学習（バッチ {batch}、{steps} ステップ + 検証） | 測定（かっこ内は 95% 信頼区間） |
+| 測定した学習（バッチ {batch}、{steps} ステップ + 検証） | CPU 時間（かっこ内は 95% 信頼区間） |
 | --- | ---: |
-| PyTorch だけの 1 ステップ | {plain} |
-| Lightning の上乗せ（1 ステップごと） | {cost} |
-| 上乗せの割合 | {share} |
+| 素の PyTorch のループの 1 ステップ | {plain} |
+| Lightning のオーバーヘッド（1 ステップあたり） | {cost} |
+| オーバーヘッドの割合 | {share} |
 | 学習全体の時間（Lightning ÷ PyTorch） | {ratio} |
 
-バッチ {heavy_batch}（1 ステップ {heavy_plain}）では、上乗せの割合は {heavy_share}。
+バッチ {heavy_batch}（1 ステップ {heavy_plain}）では、オーバーヘッドの割合は {heavy_share}。
 測定：{date}、CPU {cores} コア（torch は 1 スレッド）、torch {torch}、Lightning {lightning}
 """
 

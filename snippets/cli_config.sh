@@ -1,16 +1,13 @@
 cat > config.yaml <<'EOF'
 seed_everything: 42
 trainer:
-  max_epochs: 10
+  max_epochs: 100  # 上限：止めるのは EarlyStopping
   devices: 1
   callbacks:
     - class_path: pytorch_lightning.callbacks.ModelCheckpoint
-      init_args: {dirpath: cli_checkpoints, filename: best, monitor: val_loss}
+      init_args: {monitor: val_loss, filename: best}  # 実行ごとのフォルダーに保存
     - class_path: pytorch_lightning.callbacks.EarlyStopping
-      init_args: {monitor: val_loss, patience: 3}
+      init_args: {monitor: val_loss, patience: 5}
 model:
-  lr: 0.001
+  lr: 0.002
 EOF
-python train.py fit --config config.yaml \
-    --trainer.max_epochs=1 --trainer.limit_train_batches=0.05 --trainer.enable_progress_bar=false
-ls cli_checkpoints

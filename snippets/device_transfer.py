@@ -2,7 +2,7 @@ import pytorch_lightning as pl
 
 from litdatamodule import LitDataModule
 from litmodule import LitModule
-from quick import quick_trainer  # 数ステップで止まるデモ用（付録）
+from quick import quick_trainer  # 数ステップで止まるデモ用
 
 
 class WhereIsTheBatch(pl.Callback):

@@ -20,6 +20,6 @@ class Recorder(pl.Callback):  # Trainer が呼ぶフックで、そのときの�
 
 from litdatamodule import LitDataModule
 from litmodule import LitModule
-from quick import quick_trainer  # 数ステップで止まるデモ用（付録）
+from quick import quick_trainer  # 数ステップで止まるデモ用
 
 quick_trainer(callbacks=[Recorder()]).fit(LitModule(), LitDataModule())

@@ -16,21 +16,21 @@ class LitDataModule(pl.LightningDataModule):
             transforms.Normalize((0.1307,), (0.3081,)),  # MNIST の平均と標準偏差
         ])
 
-
-    def prepare_data(self):  # ダウンロードだけ：マシン（ノード）ごとに 1 回
+# （litdatamodule.py の続き）
+    def prepare_data(self):  # ダウンロードだけ：ノードごとに 1 プロセスで呼ばれる
         MNIST(self.data_dir, train=True, download=True)
         MNIST(self.data_dir, train=False, download=True)
 
     def setup(self, stage: str):  # 各プロセスで呼ばれる：self に Dataset を持たせる
         if stage == "fit":
             full = MNIST(self.data_dir, train=True, transform=self.transform)
-            self.train_set, self.val_set = random_split(  # シード固定：毎回同じ分け方
-                full, [55_000, 5_000], generator=torch.Generator().manual_seed(42)
+            self.train_set, self.val_set = random_split(  # 割合で分ける：シード固定
+                full, [0.9, 0.1], generator=torch.Generator().manual_seed(42)
             )
         if stage == "test":
             self.test_set = MNIST(self.data_dir, train=False, transform=self.transform)
 
-
+# （litdatamodule.py の続き）
     def train_dataloader(self):
         return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True)
 

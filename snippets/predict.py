@@ -1,14 +1,17 @@
+import os
+from pathlib import Path
+
 import torch
 
 from litdatamodule import LitDataModule
 from litmodule import LitModule
 
-model = LitModule.load_from_checkpoint("ckpt/best.ckpt")  # lr なども戻る
-model.eval()  # Trainer の外では、評価モードと勾配の停止を自分で行う
+run = max(Path("lightning_logs").glob("version_*"), key=os.path.getmtime)  # 最新の実行
+model = LitModule.load_from_checkpoint(run / "checkpoints/best.ckpt").eval()  # 評価モード
 data = LitDataModule()
 data.prepare_data()
 data.setup("test")  # 新しいプロセスでは、使う stage を自分で準備する
-x, y = next(iter(data.test_dataloader()))  # テスト画像の先頭 128 枚
-with torch.no_grad():
-    pred = model(x.to(model.device)).argmax(dim=1).cpu()
-print("128 枚中 120 枚以上正解:", (pred == y).sum().item() >= 120)
+with torch.no_grad():  # Trainer の外では、勾配を計算しない設定も自分で行う
+    pred = [model(x.to(model.device)).argmax(1).cpu() for x, _ in data.test_dataloader()]
+accuracy = (torch.cat(pred) == data.test_set.targets).float().mean().item()  # 1 万枚すべて
+print("正解率 98% 以上:", accuracy >= 0.98)  # 資料用：自分の課題では print(accuracy)

@@ -5,4 +5,5 @@ import pytorch_lightning as pl
 
 log = logging.getLogger(pl.utilities.rank_zero.__name__)  # Lightning の情報を表示するロガー
 log.addFilter(lambda record: "Tip:" not in record.getMessage())  # Tip の行だけを落とす
-warnings.filterwarnings("ignore", ".*LeafSpec", FutureWarning)  # Lightning のコードが出す torch の非推奨警告
+# Lightning のコードが出す torch の非推奨警告だけを止める
+warnings.filterwarnings("ignore", ".*LeafSpec", FutureWarning)

@@ -1,11 +1,16 @@
+import os
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import torch
 
 from litdatamodule import LitDataModule
 from litmodule import LitModule
 
-model = LitModule.load_from_checkpoint("ckpt/best.ckpt").eval()
+run = max(Path("lightning_logs").glob("version_*"), key=os.path.getmtime)  # 最新の実行
+model = LitModule.load_from_checkpoint(run / "checkpoints/best.ckpt").eval()
 data = LitDataModule()
+data.prepare_data()
 data.setup("test")
 x, y = next(iter(data.test_dataloader()))
 with torch.no_grad():
@@ -13,6 +18,7 @@ with torch.no_grad():
 fig, axes = plt.subplots(1, 10, figsize=(10, 1.4))
 for ax, image, p, label in zip(axes, x, pred, y):
     ax.imshow(image[0], cmap="gray_r")
-    ax.set_title(f"{p}" if p == label else f"{p}≠{label}", color="black" if p == label else "#D55E00")
+    title, color = (f"{p}", "black") if p == label else (f"{p}≠{label}", "#D55E00")
+    ax.set_title(title, color=color)
     ax.set_axis_off()
 fig.savefig("predictions.png")

@@ -3,7 +3,7 @@ cat > train.sbatch <<'EOF'
 #!/bin/bash
 #SBATCH --nodes=2            # ノードの数（= num_nodes）
 #SBATCH --ntasks-per-node=1  # 1 ノードのプロセスの数（= devices）
-srun python train.py fit --trainer.accelerator=cpu --trainer.devices=1 \
+srun python cli.py fit --trainer.accelerator=cpu --trainer.devices=1 \
     --trainer.num_nodes=2 --trainer.fast_dev_run=5 \
     --trainer.callbacks+=rank_report.RankReport
 EOF

@@ -1,5 +1,6 @@
-"""Claims of the appendix: the demo Trainer, figures, DataLoaders without a DataModule, the scheduler,
-worker processes, distributed training, LightningCLI, several nodes, the display filter (SLURM: test_slurm)."""
+"""Claims of the appendix: your own data (the CSV example), the demo Trainer, figures, DataLoaders without a
+DataModule, the scheduler, worker processes, distributed training, LightningCLI, several nodes, the display
+filter (SLURM: test_slurm; the six features' slides: test_features)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from pytorch_lightning.demos.boring_classes import BoringModel, RandomDataset
 from torch.utils.data import DataLoader, DistributedSampler
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
-from .lightning_fakes import fake_mps, interactive, launcher, tiny_fit, trainer
+from .lightning_fakes import fake_gpus, fake_mps, interactive, launcher, tiny_fit, trainer
 
+TABULAR_3, TABULAR_4, TABULAR_5 = ("付録：自分のデータで（3/5）：統計をモデルに持たせる", "付録：自分のデータで（4/5）：学習してテストする",
+                                   "付録：自分のデータで（5/5）：別のプロセスで確かめる")
 QUICK = "付録：デモ用の小さな Trainer"
 CURVE = "付録：学習曲線を描く"
 DIGITS = "付録：データを見る"
@@ -28,7 +31,13 @@ SCHED = "付録：学習率スケジューラー"
 GUARD = "付録：`num_workers` を増やすときのガード"
 DDP_1, DDP_2 = "付録：特徴 5 `DistributedSampler` は自動（1/2）", "付録：特徴 5 `DistributedSampler` は自動（2/2）"
 STRATEGY = "付録：分散学習の `strategy` の選び方"
-CLI_1, CLI_2 = "付録：`LightningCLI`（1/2）：`train.py`", "付録：`LightningCLI`（2/2）：設定ファイル"
+CLI_1, CLI_2, CLI_3 = ("付録：`LightningCLI`（1/3）：`cli.py`", "付録：`LightningCLI`（2/3）：設定ファイル",
+                       "付録：`LightningCLI`（3/3）：学習とテスト")
+FAST = "まず `fast_dev_run` で通す"
+TRAIN = "`Trainer`：学習して、最良の重みでテストする"
+DATA_3 = "データ（3/3）：DataLoader を返す"
+STATISTICS_CAME_BACK = "学習用の統計も戻った: True"
+RANKS_1 = "global_rank=1 node_rank=1 world_size=2  DistributedSampler: 27,000 / 54,000 枚"
 NODES_1, NODES_2 = "付録：複数ノード（1/2）：予行演習", "付録：複数ノード（2/2）：クラスター"
 QUIET = "付録：表示を整える"
 START_METHODS = "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods"
@@ -37,45 +46,54 @@ TORCHRUN = "https://lightning.ai/docs/pytorch/stable/clouds/cluster_intermediate
 CHECKED_WITH = "2.6.6"  # the version the deck states it was checked with (インストール)
 
 shown(
-    Shown(QUICK, "特徴を確かめるためだけの設定：数ステップで止まり", "hook_order.py",
+    Shown(TABULAR_3, "重みと一緒にチェックポイントに保存されるので、別のプロセスで読み込んでも同じ前処理で予測できます。",
+          "check_tabular.py", STATISTICS_CAME_BACK),
+    Shown(TABULAR_5, "学習して、読み込み直したモデルでテスト用の行を予測する", "check_tabular.py",
+          "多数派のクラスより正確: True"),
+    Shown(TABULAR_5, "バッファーに入れた平均と標準偏差も、チェックポイントから戻っています。", "check_tabular.py",
+          STATISTICS_CAME_BACK),
+    Shown(QUICK, "特徴を確かめるためだけの設定。数ステップで止まり", "hook_order.py",
           "学習 1（training=True）: zero_grad → backward → step\n検証（training=False、grad=False）\n"),
-    Shown(QUICK, "max_steps で 2 ステップで止め、検証も 1 バッチだけにしている。", "hook_order.py",
+    Shown(QUICK, "max_steps で 2 ステップで止め、検証も 1 バッチだけにしています。", "hook_order.py",
           "学習 1（training=True）: zero_grad → backward → step\n検証（training=False、grad=False）\n"),
-    Shown(QUICK, "使っているのは `Trainer` の普通のフラグだけ：渡したフラグで上書きできる", "scheduler.py", "20 "),
+    Shown(QUICK, "使っているのは `Trainer` の普通の引数だけ。渡した引数で上書きできる", "scheduler.py", "20 "),
     Shown(NO_DM, "`DataLoader` をそのまま `fit` に渡す", "plain_dataloaders.py", "5"),
-    Shown(NO_DM, "DataModule がなくても学習できる。", "plain_dataloaders.py", "5"),
-    Shown(SCHED, "return [optimizer], [{\"scheduler\": scheduler, \"interval\": \"step\"}]  # ステップごとに更新",
-          "scheduler.py", "20 "),
+    Shown(NO_DM, "DataModule がなくても学習できます。", "plain_dataloaders.py", "5"),
+    Shown(SCHED, "return [optimizer], [{\"scheduler\": scheduler, \"interval\": \"step\"}]  # ステップごと",
+          "scheduler.py", "更新 20 回"),
+    Shown(SCHED, "interval を step にしたので、スケジューラーも 20 回更新されました。", "scheduler.py", "全体 20 ステップ、更新 20 回"),
     Shown(GUARD, "def train_dataloader(self):  # 2 つのワーカーで読み込む", "main_guard.py", "ワーカー 2 個"),
-    Shown(DDP_2, "CPU の 2 プロセスで分散学習（gloo）：`DataLoader` にはサンプラーを渡していない", "ddp_sampler.py",
+    Shown(DDP_2, "CPU の 2 プロセスで分散学習（gloo）。`DataLoader` にはサンプラーを渡していない", "ddp_sampler.py",
           "global_rank=1 node_rank=0 world_size=2  DistributedSampler"),
-    Shown(DDP_2, "2 つのプロセスが、それぞれ DistributedSampler で 55,000 枚の半分ずつを受け持っている。",
-          "ddp_sampler.py", "DistributedSampler: 27,500 / 55,000 枚"),
-    Shown(DDP_1, "分散学習では、同じスクリプトが複数のプロセスで動く。", "ddp_sampler.py", "global_rank=1"),
-    Shown(CLI_2, "シード、コールバック、ハイパーパラメーターを config.yaml に書いて渡す。", "cli_config.sh",
-          "best.ckpt"),
-    Shown(CLI_1, "クラスターでは、torchrun や srun がプロセスごとにこのファイルを実行する。", "two_nodes.sh",
+    Shown(DDP_2, "2 つのプロセスが、それぞれ DistributedSampler で 54,000 枚の半分ずつを受け持っています。",
+          "ddp_sampler.py", "DistributedSampler: 27,000 / 54,000 枚"),
+    Shown(DDP_1, "分散学習では、同じスクリプトが複数のプロセスで動きます。", "ddp_sampler.py", "global_rank=1"),
+    Shown(CLI_1, "クラスターでは、torchrun や srun がプロセスごとにこのファイルを実行します。", "two_nodes.sh",
           "global_rank=1 node_rank=1 world_size=2"),
+    Shown(CLI_2, "init_args: {monitor: val_loss, filename: best}  # 実行ごとのフォルダーに保存", "cli_run.sh",
+          "checkpoints\nconfig.yaml\nhparams.yaml\n"),
+    Shown(CLI_3, "設定ファイルも、記録と重みと同じ実行ごとのフォルダーに残る", "cli_run.sh",
+          "checkpoints\nconfig.yaml\nhparams.yaml\n"),
+    Shown(CLI_3, "テストには、同じ設定ファイルと、いま学習した実行の best.ckpt を渡します。", "cli_run.sh", "test_acc"),
     Shown(NODES_1, "クラスターと同じコマンドで試す", "two_nodes.sh", "global_rank=1 node_rank=1 world_size=2"),
     Shown(NODES_1, "for NODE in 0 1; do  # クラスターでは、この torchrun を各ノードで 1 回ずつ実行する", "two_nodes.sh",
-          "global_rank=0 node_rank=0 world_size=2  DistributedSampler: 27,500 / 55,000 枚\n"
-          "global_rank=1 node_rank=1 world_size=2  DistributedSampler: 27,500 / 55,000 枚"),
-    Shown(NODES_1, "2 つのノードがランデブー、つまり待ち合わせで合流し、DistributedSampler が 55,000 枚を半分ずつに分けた。",
-          "two_nodes.sh", "global_rank=1 node_rank=1 world_size=2  DistributedSampler: 27,500 / 55,000 枚"),
-    Shown(NODES_1, "RankReport は、特徴 5 の付録で作った Callback をフラグで足している。", "two_nodes.sh",
-          "DistributedSampler: 27,500 / 55,000 枚"),
+          "global_rank=0 node_rank=0 world_size=2  DistributedSampler: 27,000 / 54,000 枚\n" + RANKS_1),
+    Shown(NODES_1, "2 つのノードがランデブー、つまり待ち合わせで合流し、DistributedSampler が 54,000 枚を半分ずつに分けました。",
+          "two_nodes.sh", RANKS_1),
+    Shown(NODES_1, "RankReport は、特徴 5 の付録で作ったコールバックを引数で足しています。", "two_nodes.sh",
+          "DistributedSampler: 27,000 / 54,000 枚"),
 )
 
 docs(
-    Docs(GUARD, "macOS・Windows・Python 3.14 以降の Linux：ワーカーがスクリプトを読み込み直す", START_METHODS),
-    Docs(GUARD, "macOS と Windows は spawn、Python 3.14 以降の Linux は forkserver が既定で、ガードがないと止まる。",
+    Docs(GUARD, "macOS・Windows・Python 3.14 以降の Linux では、ワーカーがスクリプトを読み込み直す", START_METHODS),
+    Docs(GUARD, "macOS と Windows は spawn、Python 3.14 以降の Linux は forkserver が既定で、ガードがないと止まります。",
          START_METHODS),
     Docs(STRATEGY, "スクリプト | `\"ddp\"` | 推奨", GPU_INTERMEDIATE),
-    Docs(STRATEGY, "デバッグ | `\"ddp_spawn\"`", GPU_INTERMEDIATE),
-    Docs(STRATEGY, "Windows の PyTorch には NCCL がない。", "https://pytorch.org/docs/stable/distributed.html"),
-    Docs(NODES_2, "`on_node`・`for`・`wait_nodes` は予行演習用：クラスターでは各ノードで `torchrun` を実行", TORCHRUN),
-    Docs(NODES_2, "全ノードのコマンドは同じで、rdzv-id はジョブごとに変える。", TORCHRUN),
-    Docs(NODES_2, "公式ドキュメントは node_rank と master_addr を指定する書き方で、どちらも使える。", TORCHRUN),
+    Docs(STRATEGY, "`\"ddp_spawn\"` | 公式には非推奨", GPU_INTERMEDIATE),
+    Docs(STRATEGY, "Windows の PyTorch には NCCL がありません。", "https://pytorch.org/docs/stable/distributed.html"),
+    Docs(NODES_2, "`on_node`・`for`・`wait_nodes` は予行演習用。クラスターでは各ノードで `torchrun` を実行する", TORCHRUN),
+    Docs(NODES_2, "全ノードのコマンドは同じで、rdzv-id はジョブごとに変えます。", TORCHRUN),
+    Docs(NODES_2, "公式ドキュメントは node_rank と master_addr を指定する書き方で、どちらも使えます。", TORCHRUN),
 )
 
 
@@ -84,8 +102,11 @@ docs(
 
 
 @claims(Claim(QUICK, "数ステップで止まり、記録もチェックポイントも残さない"),
-        Claim(QUICK, "組み込みの `fast_dev_run` に近いが、こちらは止めるステップ数や記録を選べる"))
+        Claim(QUICK, "`fast_dev_run=N` に近い。こちらは学習のステップ数と検証のバッチ数を別々に選べる"),
+        Claim(QUICK, "fast_dev_run に整数を渡しても数バッチで止まりますが、記録やチェックポイントや EarlyStopping は必ず止まり、"
+                     "検証も同じ数のバッチになります。"))
 def test_the_demo_flags_leave_nothing_and_fast_dev_run_drops_even_a_given_logger(quiet):
+    from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
     from pytorch_lightning.loggers.logger import DummyLogger
 
@@ -94,15 +115,23 @@ def test_the_demo_flags_leave_nothing_and_fast_dev_run_drops_even_a_given_logger
     t = pl.Trainer(accelerator="cpu", **quick)
     t.fit(BoringModel())
     assert t.global_step == 2 and not list(quiet.iterdir())
-    kept = pl.Trainer(accelerator="cpu", **(quick | {"max_steps": 3, "logger": CSVLogger(quiet)}))
-    assert kept.max_steps == 3 and type(kept.logger) is CSVLogger  # the demo's flags can choose both
+    kept = pl.Trainer(accelerator="cpu", **(quick | {"max_steps": 3, "limit_val_batches": 2, "logger": CSVLogger(quiet)}))
+    assert (kept.max_steps, kept.limit_val_batches, type(kept.logger)) == (3, 2, CSVLogger)  # each chosen on its own
+    stop = EarlyStopping(monitor="val_loss", patience=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        dev = pl.Trainer(fast_dev_run=3, logger=CSVLogger(quiet), accelerator="cpu", devices=1)
+        dev = pl.Trainer(fast_dev_run=3, logger=CSVLogger(quiet), accelerator="cpu", devices=1, enable_progress_bar=False,
+                         callbacks=[ModelCheckpoint(dirpath=quiet / "ckpt"), stop])
     assert [type(lg) for lg in dev.loggers] == [DummyLogger]  # fast_dev_run drops the logger it is given
+    assert (dev.max_steps, dev.limit_train_batches, dev.limit_val_batches) == (3, 3, 3)  # one N for both
+    assert stop._should_skip_check(dev)  # and EarlyStopping never checks
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dev.fit(BoringModel())
+    assert dev.global_step == 3 and not list(quiet.rglob("*.ckpt")) and not list(quiet.rglob("*.csv"))
 
 
-@claims(Claim(CURVE, "matplotlib の既定のフォントには日本語がないので、図の文字は英語にしている。"))
+@claims(Claim(CURVE, "matplotlib の既定のフォントには日本語がないので、図の文字は英語にしています。"))
 def test_matplotlibs_default_font_has_no_japanese():
     import matplotlib
     from matplotlib import font_manager
@@ -141,8 +170,8 @@ def test_the_trainer_calls_setup_fit_and_mnist_items_are_1x28x28_tensors(quiet):
 # the scheduler
 
 
-@claims(Claim(SCHED, "configure_optimizers は、オプティマイザーと一緒にスケジューラーも返せる。"),
-        Claim(SCHED, "OneCycleLR は学習率を上げてから下げるスケジューラーで、全体のステップ数を前もって知る必要がある。"))
+@claims(Claim(SCHED, "configure_optimizers は、オプティマイザーと一緒にスケジューラーも返せます。"),
+        Claim(SCHED, "OneCycleLR は、学習率を上げてから下げるスケジューラーで、全体のステップ数を前もって知る必要があります。"))
 def test_onecycle_goes_up_then_down_once_per_step_and_needs_the_total(quiet):
     rates = []
 
@@ -165,8 +194,7 @@ def test_onecycle_goes_up_then_down_once_per_step_and_needs_the_total(quiet):
 
 
 @claims(Claim(SCHED, "steps = self.trainer.estimated_stepping_batches  # 学習全体のステップ数"),
-        Claim(SCHED, "estimated_stepping_batches は、max_epochs か max_steps から数えた全体のステップ数。"),
-        Claim(SCHED, "どちらも指定しないと、1000 エポックとして数えられる。"))
+        Claim(SCHED, "estimated_stepping_batches は、max_epochs か max_steps から数えた全体のステップ数です。"))
 def test_estimated_stepping_batches(quiet):
     got = []
 
@@ -180,25 +208,9 @@ def test_estimated_stepping_batches(quiet):
         t.fit(Count())
     assert got == [30, 4, 20, 2]
 
-    class Stop(Exception):
-        pass
 
-    class Peek(BoringModel):
-        def configure_optimizers(self):
-            got.append(self.trainer.estimated_stepping_batches)
-            raise Stop  # no need to train 1000 epochs to see the count
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t = pl.Trainer(limit_train_batches=10, accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
-                       enable_checkpointing=False, enable_model_summary=False)
-    assert t.max_epochs is None and t.max_steps == -1
-    with pytest.raises(Stop):
-        t.fit(Peek())
-    assert got[-1] == 10 * 1000
-
-
-@claims(Claim(SCHED, "EarlyStopping で途中で止まると学習率は下がりきらないので、一緒に使うなら ReduceLROnPlateau を使う。"))
+@claims(Claim(SCHED, "EarlyStopping で途中で止めるなら、下がりきらない OneCycleLR ではなく ReduceLROnPlateau を使い、"
+                    "辞書に monitor として val_loss も書きます。"))
 def test_early_stopping_cuts_onecycle_short_and_plateau_follows_the_metric(quiet):
     from pytorch_lightning.callbacks import EarlyStopping
 
@@ -249,10 +261,13 @@ def test_macos_and_windows_start_processes_with_spawn():
 
 
 @claims(Claim(GUARD, "if __name__ == \"__main__\":  # ないと spawn・forkserver で RuntimeError になる"),
-        Claim(GUARD, "ガードの下は、ワーカーが読み込み直したときには実行されない。"),
-        Claim(GUARD, "Python 3.13 までの Linux は fork なので起きない。"),
-        Claim(GUARD, "num_workers が 0 のままなら、ガードはなくても動く。"),
-        Claim(CLI_1, "if __name__ == \"__main__\":  # spawn・forkserver で読み込み直されたときは学習しない"))
+        Claim(GUARD, "ガードの下は、ワーカーが読み込み直したときには実行されません。"),
+        Claim(GUARD, "Python 3.13 までの Linux は fork なので起きません。"),
+        Claim(GUARD, "num_workers が 0 のままなら、ガードがなくても動きます。"),
+        Claim(CLI_1, "if __name__ == \"__main__\":  # spawn・forkserver で読み込み直されたときは学習しない"),
+        Claim(TRAIN, "if __name__ == \"__main__\":  # DataLoader のワーカーを増やすときに必要（付録）"),
+        Claim(TABULAR_4, "if __name__ == \"__main__\":  # num_workers を増やすときに必要"),
+        Claim(DATA_3, "増やすときは次の `train.py` のガードが要る"))
 def test_without_the_guard_spawn_and_forkserver_fail_and_fork_does_not(tmp_path):
     # DataLoader workers are processes of the default multiprocessing context, so a plain Process
     # without the guard shows what a worker meets, without torch.
@@ -279,8 +294,8 @@ def test_without_the_guard_spawn_and_forkserver_fail_and_fork_does_not(tmp_path)
 # distributed
 
 
-@claims(Claim(DDP_1, "1 回だけ表示・保存する：`if trainer.is_global_zero:`、`LightningModule` の中は `self.print()`"),
-        Claim(DDP_1, "1 回だけでよい表示や保存は、ランク 0 のプロセスだけで行う。"),
+@claims(Claim(DDP_1, "1 回だけ表示・保存するなら `if trainer.is_global_zero:`。`LightningModule` の中は `self.print()`"),
+        Claim(DDP_1, "1 回だけでよい表示や保存は、ランク 0 のプロセスだけで行います。"),
         Claim(DDP_1, "print すると全プロセスの出力が混ざる"))
 def test_is_global_zero_and_self_print_act_once(quiet):
     class Once(BoringModel):
@@ -297,25 +312,31 @@ def test_is_global_zero_and_self_print_act_once(quiet):
     assert Path("saved.txt").read_text() == "once"
 
 
-@claims(Claim(DDP_2, "枚数がプロセス数で割り切れないときは、一部のデータを重複させて枚数をそろえる。"))
+@claims(Claim(DDP_2, "枚数がプロセス数で割り切れないときは、一部のデータを重複させて枚数をそろえます。"))
 def test_distributed_sampler_pads_when_uneven():
     ranks = [list(DistributedSampler(range(5), num_replicas=2, rank=r, shuffle=False)) for r in (0, 1)]
     assert ranks == [[0, 2, 4], [1, 3, 0]]
 
 
 @claims(Claim(DDP_2, "CPU の 2 プロセスで分散学習（gloo）"),
-        Claim(STRATEGY, "GPU の分散学習は NCCL を使う"))
-def test_cpu_ddp_uses_gloo_and_cuda_defaults_to_nccl():
+        Claim(STRATEGY, "GPU の分散学習は既定で NCCL を使います"),
+        Claim(STRATEGY, "Windows の GPU では、DDPStrategy に process_group_backend として gloo を渡します。"))
+def test_cpu_ddp_uses_gloo_and_cuda_defaults_to_nccl(monkeypatch):
     from lightning_fabric.utilities.distributed import _get_default_process_group_backend_for_device
+    from pytorch_lightning.strategies import DDPStrategy
 
     assert trainer(accelerator="cpu", devices=2).strategy._get_process_group_backend() == "gloo"
     assert _get_default_process_group_backend_for_device(torch.device("cuda")) == "nccl"
+    fake_gpus(monkeypatch, 2)
+    assert trainer(accelerator="gpu", devices=2).strategy._get_process_group_backend() == "nccl"
+    chosen = trainer(accelerator="gpu", devices=2, strategy=DDPStrategy(process_group_backend="gloo"))
+    assert chosen.strategy._get_process_group_backend() == "gloo"
 
 
-@claims(Claim(DDP_2, "ノートブックでも動くよう、strategy は ddp_fork にしている。"),
+@claims(Claim(DDP_2, "ノートブックでも動くよう、strategy は ddp_fork にしています。"),
         Claim(STRATEGY, "`\"ddp_notebook\"`（= `\"ddp_fork\"`）"),
-        Claim(STRATEGY, "`devices` を 2 以上にすれば `\"auto\"` でも選ばれる"),
-        Claim(STRATEGY, "推奨：`\"auto\"`（既定値）でも選ばれる"))
+        Claim(STRATEGY, "`devices` が 2 以上なら `\"auto\"` でも選ばれる"),
+        Claim(STRATEGY, "既定の `\"auto\"` でもこれが選ばれる"))
 def test_auto_is_ddp_in_a_script_and_fork_in_a_notebook(monkeypatch):
     from pytorch_lightning.strategies import StrategyRegistry
 
@@ -341,8 +362,8 @@ def test_fork_does_not_exist_on_windows(monkeypatch):
         trainer(accelerator="cpu", devices=2, strategy="ddp_fork")
 
 
-@claims(Claim(STRATEGY, "`\"ddp_spawn\"` | ノートブックでは使えない"),
-        Claim(STRATEGY, "そのため Lightning は、ノートブックでは fork 以外の ddp と ddp_spawn をエラーにする。"))
+@claims(Claim(STRATEGY, "`\"ddp_spawn\"` | 公式には非推奨。ノートブックでは使えない"),  # (公式には非推奨: the docs entry)
+        Claim(STRATEGY, "そのため Lightning は、ノートブックでは fork 以外の ddp と ddp_spawn をエラーにします。"))
 def test_ddp_and_ddp_spawn_are_refused_in_a_notebook(monkeypatch):
     from lightning_fabric.utilities.exceptions import MisconfigurationException
 
@@ -384,10 +405,10 @@ class CliData(pl.LightningDataModule):
     val_dataloader = test_dataloader = train_dataloader
 
 
-@claims(Claim(CLI_1, "各クラスの引数がフラグになる：`python train.py fit --model.lr=0.004 --data.batch_size=256`"),
-        Claim(CLI_1, "LightningCLI は、各クラスの init の引数と型ヒントからフラグを作る。"),
-        Claim(CLI_1, "一覧は fit の help で、今の設定は print_config で YAML として見られる。"),
-        Claim(CLI_1, "fit、validate、test、predict がサブコマンドになる。"))
+@claims(Claim(CLI_1, "各クラスの引数がそのまま引数になる：`python cli.py fit --model.lr=0.004 --data.batch_size=256`"),
+        Claim(CLI_1, "LightningCLI は、各クラスの init の引数と型ヒントから、コマンドラインの引数を作ります。"),
+        Claim(CLI_1, "一覧は fit の help で、今の設定は print_config で YAML として見られます。"),
+        Claim(CLI_1, "fit、validate、test、predict がサブコマンドになります。"))
 def test_lightning_cli_makes_flags_from_the_signatures(quiet, capsys):
     from pytorch_lightning.cli import LightningCLI
 
@@ -424,10 +445,11 @@ model:
 
 
 @claims(Claim(CLI_1, "コールバック、シード、ハイパーパラメーターは、次のスライドの設定ファイルに書く"),
-        Claim(CLI_2, "設定ファイルより後に書いたフラグが優先される。"),
-        Claim(CLI_2, "設定ファイルには、Trainer のコールバック、乱数のシード、モデルとデータの引数をまとめて書ける。"),
-        Claim(CLI_2, "テストは python train.py test に同じ設定ファイルと ckpt_path を渡す。"),
-        Claim(CLI_2, "実験ごとに設定ファイルを残しておけば、同じ条件で何度でも学習し直せる。"))
+        Claim(CLI_2, "設定ファイルには、Trainer のコールバック、乱数のシード、モデルとデータの引数をまとめて書けます。"),
+        Claim(CLI_2, "class_path は作るクラスの名前、init_args はその引数です。"),
+        Claim(CLI_2, "実験ごとに設定ファイルを残しておけば、同じ条件で何度でも学習し直せます。"),
+        Claim(CLI_3, "設定ファイルより後に書いた引数が優先されます。"),
+        Claim(CLI_3, "テストには、同じ設定ファイルと、いま学習した実行の best.ckpt を渡します。"))
 def test_a_config_file_brings_seed_callbacks_and_arguments(quiet):
     from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
     from pytorch_lightning.cli import LightningCLI
@@ -453,11 +475,19 @@ def test_a_config_file_brings_seed_callbacks_and_arguments(quiet):
     assert tested.trainer.ckpt_path.endswith("best.ckpt")
 
 
+@claims(Claim(CLI_3, "--trainer.max_epochs=1 --trainer.limit_train_batches=0.05  # 資料用：自分の課題では消す"))
+def test_limit_train_batches_takes_a_fraction_of_the_epoch(quiet):
+    t = tiny_fit(max_steps=-1, max_epochs=1, limit_train_batches=0.05, limit_val_batches=0)
+    t.fit(BoringModel(), DataLoader(RandomDataset(32, 844), batch_size=2))  # 422 batches, as MNIST's 54,000 / 128
+    assert t.num_training_batches == 21 and t.global_step == 21
+
+
 # --------------------------------------------------------------------------------------------
 # several nodes (SLURM: test_slurm.py)
 
 
-@claims(Claim(NODES_1, "fast_dev_run=5 なので、実際に学習したのは各ノード 5 バッチだけ。"))
+@claims(Claim(NODES_1, "fast_dev_run=5 なので、実際に学習したのは各ノード 5 バッチだけです。"),
+        Claim(FAST, "整数を渡すと、その数のバッチを通します。"))
 def test_fast_dev_run_5(quiet):
     t = trainer(fast_dev_run=5, accelerator="cpu", devices=1)
     assert (t.limit_train_batches, t.limit_val_batches, t.max_steps) == (5, 5, 5)
@@ -465,22 +495,37 @@ def test_fast_dev_run_5(quiet):
     assert t.global_step == 5
 
 
+def _under_torchrun(monkeypatch, nodes: int, per_node: int) -> None:
+    """Rank 0 of a torchrun job of `nodes` × `per_node` processes, as torchrun's environment says."""
+    for key, value in dict(TORCHELASTIC_RUN_ID="mnist", RANK="0", LOCAL_RANK="0", GROUP_RANK="0",
+                           WORLD_SIZE=str(nodes * per_node), LOCAL_WORLD_SIZE=str(per_node), MASTER_ADDR="head",
+                           MASTER_PORT="29500", OMP_NUM_THREADS=str(torch.get_num_threads())).items():
+        monkeypatch.setenv(key, value)  # (OMP_NUM_THREADS set: launching leaves this process's threads alone)
+
+
 @claims(Claim(NODES_2, "`4`（`--nproc-per-node` と同じ）"),
-        Claim(NODES_2, "`--nnodes` と `--trainer.num_nodes` はどちらも 2（ずれると Lightning がエラー）"))
+        Claim(NODES_2, "`--trainer.num_nodes` は `--nnodes` と同じにする。"),
+        Claim(NODES_2, "1 ノード 1 プロセスのまま書き忘れると、エラーにならずに各ノードが別々に学習する"),
+        Claim(NODES_2, "devices と num_nodes の積がプロセスの総数と違うと Lightning はエラーにしますが、1 ノードに 1 プロセスで "
+                       "num_nodes を書き忘れると、分散学習にならないまま各ノードが 1 つずつ学習してしまいます。"))
 def test_torchrun_is_detected_and_its_sizes_must_match_the_trainer(monkeypatch):
     from lightning_fabric.plugins.environments import TorchElasticEnvironment
 
-    for key, value in dict(TORCHELASTIC_RUN_ID="mnist", RANK="0", LOCAL_RANK="0", GROUP_RANK="0", WORLD_SIZE="8",
-                           LOCAL_WORLD_SIZE="4", MASTER_ADDR="head", MASTER_PORT="29500").items():
-        monkeypatch.setenv(key, value)
+    _under_torchrun(monkeypatch, nodes=2, per_node=4)
     assert TorchElasticEnvironment.detect()
-    TorchElasticEnvironment().validate_settings(num_devices=4, num_nodes=2)
-    for devices, nodes in ((4, 1), (2, 2)):
+    right = trainer(accelerator="cpu", devices=4, num_nodes=2)
+    assert type(right.strategy.cluster_environment) is TorchElasticEnvironment
+    assert right.strategy.launcher.launch(lambda: "trained") == "trained"  # the launcher checks the sizes, then runs
+    for devices, nodes in ((4, 1), (2, 2)):  # 4 × 1 or 2 × 2 processes, where torchrun started 8: an error
         with pytest.raises(ValueError, match="does not match the world size"):
-            TorchElasticEnvironment().validate_settings(num_devices=devices, num_nodes=nodes)
+            trainer(accelerator="cpu", devices=devices, num_nodes=nodes).strategy.launcher.launch(lambda: "trained")
+    _under_torchrun(monkeypatch, nodes=2, per_node=1)  # one process per node, num_nodes forgotten:
+    alone = trainer(accelerator="cpu", devices=1)
+    assert (type(alone.strategy).__name__, launcher(alone), alone.world_size) == ("SingleDeviceStrategy", "none", 1)
+    assert launcher(trainer(accelerator="cpu", devices=1, num_nodes=2)) == "_SubprocessScriptLauncher"  # when told
 
 
-@claims(Claim(NODES_2, "c10d のランデブーでは node-rank は使われず、ノードの番号はホスト名の順に決まるので、HEAD のノードが 0 番とは限らない。"),
+@claims(Claim(NODES_2, "c10d のランデブーでは node-rank は使われず、ノードの番号はホスト名の順に決まるので、HEAD のノードが 0 番とは限りません。"),
         Claim(NODES_2, "ランデブー役のノード（どれか 1 台）のホスト名"))
 def test_c10d_ranks_the_nodes_by_host_name():
     from types import SimpleNamespace
@@ -521,7 +566,7 @@ def _checked_version_only():
         Claim(QUIET, "log = logging.getLogger(pl.utilities.rank_zero.__name__)  # Lightning の情報を表示するロガー"),
         Claim(QUIET, "log.addFilter(lambda record: \"Tip:\" not in record.getMessage())  # Tip の行だけを落とす"),
         Claim(QUIET, "ほかの表示（`GPU available` の行やモデルの要約など）はそのまま残る"),
-        Claim(QUIET, "Lightning 2.6 は、litlogger などを勧める Tip を表示する。"))
+        Claim(QUIET, "Lightning 2.6 は、litlogger などを勧める Tip を表示します。"))
 def test_the_filter_drops_only_lightnings_tips(quiet, rank_zero_log, caplog):
     _checked_version_only()
     pl.Trainer(accelerator="cpu", devices=1, enable_progress_bar=False)
@@ -537,9 +582,9 @@ def test_the_filter_drops_only_lightnings_tips(quiet, rank_zero_log, caplog):
     assert "GPU available" in shown and "Trainable params" in shown and "`Trainer.fit` stopped" in shown
 
 
-@claims(Claim(QUIET, "warnings.filterwarnings(\"ignore\", \".*LeafSpec\", FutureWarning)  # Lightning のコードが出す torch の非推奨警告"),
-        Claim(QUIET, "LeafSpec の FutureWarning は、Lightning 2.6.6 が torch で非推奨になった LeafSpec を今も使っているために出る（torch 2.14 でも出る）。"),
-        Claim(QUIET, "どちらも利用者が対処するものではない。警告を止めるのは、この 1 つに限っている。"))
+@claims(Claim(QUIET, "# Lightning のコードが出す torch の非推奨警告だけを止める"),
+        Claim(QUIET, "LeafSpec の FutureWarning は、Lightning 2.6.6 が torch で非推奨になった LeafSpec を今も使っているために出ます（torch 2.14 でも出ます）。"),
+        Claim(QUIET, "どちらも利用者が対処するものではありません。止める警告は、この 1 つに限っています。"))
 def test_the_filter_silences_the_leafspec_futurewarning_only():
     _checked_version_only()
     from pytorch_lightning.utilities import _pytree

@@ -1,4 +1,5 @@
-"""Claims of the six features and of choosing the GPU."""
+"""Claims of the same computation as the plain loop, of choosing the GPU (main part) and of the six features
+(their appendix slides; feature 5, distributed training: test_appendix)."""
 
 from __future__ import annotations
 
@@ -9,52 +10,52 @@ from pytorch_lightning.demos.boring_classes import BoringModel
 from .ledger import Claim, Docs, Shown, claims, docs, shown
 from .lightning_fakes import fake_gpus, fake_mps, interactive, launcher, tiny_fit, trainer
 
-SIX = "Lightning の 6 つの特徴"
-SAME = "特徴 1・2：同じ計算を、整理して書いただけ"
-HOOKS_1, HOOKS_2 = "特徴 3：残りは `Trainer` が自動化（1/2）", "特徴 3：残りは `Trainer` が自動化（2/2）"
-DEVICE = "特徴 4：`.cuda()` や `.to()` は不要"
-MODULE = "特徴 6：`LightningModule` は `nn.Module`"
+SIX = "付録：Lightning の 6 つの特徴"
+SAME = "`Trainer` は、いつものループと同じ計算をしている"
+HOOKS_1, HOOKS_2 = "付録：特徴 3：残りは `Trainer` が自動で行う（1/2）", "付録：特徴 3：残りは `Trainer` が自動で行う（2/2）"
+DEVICE = "付録：特徴 4：`.cuda()` や `.to()` は不要"
+MODULE = "付録：特徴 6：`LightningModule` は `nn.Module`"
 GPU = "GPU の選び方：共有サーバーでは使う GPU を決める"
 CUDA_ENV = "https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#cuda-environment-variables"
 
 shown(
     Shown(SIX, "1. Lightning のコードは PyTorch のコード", "same_loss.py", "PyTorch:   "),
     Shown(SIX, "2. PyTorch を隠すのではなく、整理する", "same_loss.py", "PyTorch:   "),
-    Shown(SIX, "3. `LightningModule` にないコードは `Trainer` が自動化する", "hook_order.py",
+    Shown(SIX, "3. `LightningModule` に書かないコードは `Trainer` が自動で行う", "hook_order.py",
           "学習 0（training=True）: zero_grad → backward → step"),
-    Shown(SIX, "4. `.cuda()` や `.to()` は不要", "device_transfer.py", "モデル True、バッチ True"),
-    Shown(SIX, "5. 分散学習では `DistributedSampler` が自動で設定される（付録で実演）", "ddp_sampler.py",
-          "DistributedSampler: 27,500 / 55,000 枚"),
+    Shown(SIX, "4. 学習・検証の中では `.cuda()` や `.to()` は不要", "device_transfer.py", "モデル True、バッチ True"),
+    Shown(SIX, "5. 分散学習では `DistributedSampler` が自動で設定される", "ddp_sampler.py",
+          "DistributedSampler: 27,000 / 54,000 枚"),
     Shown(SIX, "6. `LightningModule` は `torch.nn.Module` に機能を足したもの", "is_nn_module.py", "True\n"),
-    Shown(SIX, "デモでは、数ステップで止まるデモ用の Trainer を使う。", "hook_order.py",
-          "学習 1（training=True）: zero_grad → backward → step\n検証"),
-    Shown(SAME, "loss は小数点以下 4 桁まで一致する。", "same_loss.py", "PyTorch:   "),
-    Shown(SAME, "Trainer は、あのループと同じ計算をしているだけ。", "same_loss.py",
-          "PyTorch:   "),
-    Shown(SAME, "どちらも CPU で比べている。", "same_loss.py", 'quick_trainer(accelerator="cpu"'),
-    Shown(HOOKS_1, "Callback は、Trainer が決まった時点で呼ぶメソッド、つまりフックを持つクラス。", "hook_order.py",
+    Shown(SIX, "1 と 2 は本編の「Trainer は、いつものループと同じ計算をしている」で確かめました。", "same_loss.py", "PyTorch:   "),
+    Shown(SAME, "loss が一致する", "same_loss.py", "PyTorch:   "),
+    Shown(SAME, "loss は小数点以下 4 桁まで一致します。", "same_loss.py", "PyTorch:   "),
+    Shown(SAME, "Trainer は、あのループと同じ計算を、決まった順番で呼んでいるだけです。", "same_loss.py", "PyTorch:   "),
+    Shown(SAME, "どちらも CPU で比べています。", "same_loss.py", 'quick_trainer(accelerator="cpu"'),
+    Shown(HOOKS_1, "コールバックは、Trainer が決まった時点で呼ぶメソッド、つまりフックを持つクラスです。", "hook_order.py",
           "学習 0（training=True）: zero_grad → backward → step"),
     Shown(HOOKS_2, "2 ステップ学習して 1 回検証する", "hook_order.py",
           "学習 0（training=True）: zero_grad → backward → step\n学習 1（training=True）: zero_grad → backward → step\n"
           "検証（training=False、grad=False）"),
-    Shown(HOOKS_2, "学習中は学習モード、検証中は評価モードで勾配なし：切り替えは `Trainer` が行う", "hook_order.py",
+    Shown(HOOKS_2, "学習中は学習モード、検証中は評価モードで勾配を計算しない。切り替えは `Trainer` が行う", "hook_order.py",
           "検証（training=False、grad=False）"),
-    Shown(HOOKS_2, "それでも Trainer が毎ステップ正しい順番で呼び、検証の前には評価モードにして勾配を止めている。",
+    Shown(HOOKS_2, "それでも Trainer が毎ステップ正しい順番で呼び、検証の前には評価モードにして、勾配を計算しない設定にしています。",
           "hook_order.py", "zero_grad → backward → step\n検証（training=False、grad=False）"),
-    Shown(DEVICE, "どのデバイスでも、学習中はモデルもバッチもそのデバイス上にあるので、表示は True になる。",
-          "device_transfer.py", "モデル True、バッチ True"),
+    Shown(DEVICE, "どのデバイスでも表示は True になります。", "device_transfer.py", "モデル True、バッチ True"),
     Shown(MODULE, "`nn.Module` を継承しているので、PyTorch の機能がそのまま使える", "is_nn_module.py", "True\n"),
     Shown(MODULE, "print(model(torch.zeros(1, 1, 28, 28)).shape)  # Trainer なしでも呼べる", "is_nn_module.py",
           "torch.Size([1, 10])"),
-    Shown(MODULE, "Trainer を通さずに普通のモデルとして呼べる。", "is_nn_module.py", "torch.Size([1, 10])"),
+    Shown(MODULE, "Trainer を通さずに普通のモデルとして呼べます。", "is_nn_module.py", "torch.Size([1, 10])"),
 )
 
 docs(
     # The numbered list is on the 1.x LightningModule page; 2.x keeps 2-6 as prose.
-    Docs(SIX, "Lightning の公式ドキュメントに挙げられていた 6 つの特徴",
+    Docs(SIX, "Lightning の 1.x の公式ドキュメントに挙げられていた 6 つの特徴です。",
          "https://lightning.ai/docs/pytorch/LTS/common/lightning_module.html"),
+    Docs(SIX, "2.x のドキュメントにも、番号なしで同じことが書かれています。",
+         "https://lightning.ai/docs/pytorch/stable/common/lightning_module.html"),
     Docs(GPU, "`CUDA_VISIBLE_DEVICES=2 python train.py` | 2 番だけを見せる（コードはそのまま）", CUDA_ENV),
-    Docs(GPU, "番号は CUDA の順番で、nvidia-smi の順番と違うことがある。そろえる方法は付録の参考資料にある。", CUDA_ENV),
+    Docs(GPU, "番号は CUDA の順番で、nvidia-smi の順番と違うことがあります。そろえる方法は付録の参考資料にあります。", CUDA_ENV),
 )
 
 
@@ -63,9 +64,9 @@ docs(
 
 
 @claims(Claim(DEVICE, "device = trainer.strategy.root_device  # Trainer が選んだデバイス"),
-        Claim(DEVICE, "学習中のモデルとバッチが、Trainer が選んだデバイス上にあるかを表示する。"),
+        Claim(DEVICE, "学習中のモデルとバッチが、Trainer が選んだデバイス上にあるかを表示します。"),
         Claim(DEVICE, "model = LitModule()  # 作った直後は CPU 上"),
-        Claim(DEVICE, "新しいテンソルを作るときは、self.device を指定する。"))
+        Claim(DEVICE, "学習の中で新しいテンソルを作るときは device に self.device を指定し"))
 def test_the_model_and_the_batch_go_to_the_root_device(quiet, monkeypatch):
     seen, moved = [], []
 
@@ -90,7 +91,7 @@ def test_the_model_and_the_batch_go_to_the_root_device(quiet, monkeypatch):
     assert seen == [("batch to", root), (root, root, root)]  # and each batch; self.device is that device
 
 
-@claims(Claim(DEVICE, "accelerator が auto なので、GPU があれば GPU、Apple Silicon なら MPS、なければ CPU が選ばれる。"))
+@claims(Claim(DEVICE, "accelerator が auto なので、GPU があれば GPU、Apple Silicon なら MPS、なければ CPU が選ばれます。"))
 def test_auto_picks_cuda_then_mps_then_cpu(monkeypatch):
     fake_gpus(monkeypatch, 0)
     assert trainer(devices=1).strategy.root_device == torch.device("cpu")
@@ -106,7 +107,7 @@ def test_auto_picks_cuda_then_mps_then_cpu(monkeypatch):
 
 @claims(Claim(MODULE, "print(list(model.state_dict())[:2])  # 保存と読み込みも PyTorch と同じ"),
         Claim(MODULE, "state_dict で保存も読み込みもでき"),
-        Claim(MODULE, "既存の PyTorch のコードや道具とも、そのまま組み合わせられる。"))
+        Claim(MODULE, "既存の PyTorch のコードや道具とも、そのまま組み合わせられます。"))
 def test_state_dict_and_torch_compile_work_as_for_any_module(quiet):
     from pytorch_lightning.utilities.compile import _maybe_unwrap_optimized
 
@@ -123,7 +124,7 @@ def test_state_dict_and_torch_compile_work_as_for_any_module(quiet):
 
 
 @claims(Claim(GPU, "`Trainer()`（既定は `devices=\"auto\"`） | 見えている GPU をすべて（2 台以上なら分散学習）"),
-        Claim(GPU, "Trainer を既定のまま動かすと、見えている GPU をすべて使ってしまう。"),
+        Claim(GPU, "Trainer を既定のまま動かすと、見えている GPU をすべて使ってしまいます。"),
         Claim(GPU, "研究室の共有サーバーでは既定のままにしない"))
 def test_auto_takes_every_visible_gpu_and_runs_ddp(monkeypatch):
     import lightning_fabric.accelerators.cuda as fabric_cuda
@@ -136,9 +137,10 @@ def test_auto_takes_every_visible_gpu_and_runs_ddp(monkeypatch):
     assert (type(t.strategy).__name__, launcher(t)) == ("DDPStrategy", "_SubprocessScriptLauncher")
 
 
-@claims(Claim(GPU, "`Trainer(devices=1)` | 1 台（CUDA の 0 番、GPU がなければ CPU）"),
+@claims(Claim(GPU, "`Trainer(devices=1)` | 見えている最初の 1 台（GPU がなければ CPU）"),
         Claim(GPU, "`Trainer(devices=[2])` | CUDA の 2 番の GPU だけ"),
-        Claim(GPU, "共有サーバーでは、nvidia-smi で空いている GPU を確かめて、番号を指定する。"))
+        Claim(GPU, "train.py の devices=1 は、見えている最初の 1 台なので、共有サーバーでは 0 番を使い続けることになります。"),
+        Claim(GPU, "nvidia-smi で空いている GPU を確かめて、番号を指定してください。"))
 def test_devices_one_and_a_chosen_gpu(monkeypatch):
     fake_gpus(monkeypatch, 0)
     assert trainer(devices=1).strategy.root_device == torch.device("cpu")

@@ -1,5 +1,5 @@
-"""Claims of the second part: the training record, the best checkpoint and early stopping, prediction in a
-new process, the flags a first assignment needs."""
+"""Claims of the second part: fast_dev_run, train.py (the best checkpoint, early stopping, the run's own
+folder and its record), prediction in a new process, the values that depend on the data, the pitfalls."""
 
 from __future__ import annotations
 
@@ -14,27 +14,32 @@ from pytorch_lightning.demos.boring_classes import BoringModel, RandomDataset
 from torch.utils.data import DataLoader, SequentialSampler
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
-from .lightning_fakes import tiny_fit, trainer
+from .lightning_fakes import fake_gpus, tiny_fit, trainer
 
-RECORD = "学習の記録を見る"
-BEST = "最良の重みを残し、改善しなくなったら止める"
-PREDICT = "新しいプロセスで予測する"
-FLAGS = "よく使うフラグ"
+MODULE_2 = "LightningModule（2/3）：学習の 1 ステップ"
+FAST = "まず `fast_dev_run` で通す"
+TRAIN = "`Trainer`：学習して、最良の重みでテストする"
+RUNS = "実行ごとのフォルダーに、記録と重みが残る"
+PREDICT = "学習とは別のプログラムで予測する"
+OWN = "自分のデータに置き換える：データで変わる値"
+PITFALLS = "つまずきやすいところ"
 SUMMARY = "まとめ"
-CURVE = "付録：学習曲線を描く"
 PRECISION = "https://lightning.ai/docs/pytorch/stable/common/precision_basic.html"
+STATISTICS_CAME_BACK = "学習用の統計も戻った: True"  # check_tabular.py: the buffers, from the checkpoint, in a new process
 
 shown(
-    Shown(BEST, "# 最良の重みを残し、改善しなくなったら止める", "checkpoint_early_stopping.py", "['best.ckpt', 'last.ckpt']"),
-    Shown(PREDICT, "保存したファイルから読み込む：前の実行の変数には頼らない", "predict.py", "128 枚中 120 枚以上正解: True"),
-    Shown(FLAGS, 'precision="bf16-mixed")', "flags.py", "bf16-mixed"),
+    Shown(PREDICT, "保存したファイルから読み込む。前の実行の変数には頼らない", "predict.py", "正解率 98% 以上: True"),
+    Shown(PREDICT, "正解率 98% 以上", "predict.py", "正解率 98% 以上: True"),
+    Shown(OWN, "CSV から学習・テストし、別のプロセスで同じ予測をするまでのコードは付録の最初にある", "check_tabular.py",
+          "多数派のクラスより正確: True\n" + STATISTICS_CAME_BACK),
+    Shown(OWN, "学習用の行から計算し、モデルに持たせる", "check_tabular.py", STATISTICS_CAME_BACK),
+    Shown(OWN, "正規化の平均と標準偏差は、学習用の行だけから計算し、モデルのバッファーに入れると、チェックポイントと一緒に保存されます。",
+          "check_tabular.py", STATISTICS_CAME_BACK),
 )
 
 docs(
-    Docs(FLAGS, "GPU の混合精度は `\"16-mixed\"`（Ampere 以降なら `\"bf16-mixed\"` も）", PRECISION),
-    Docs(FLAGS, "bf16 は A100 や RTX 30 系などの Ampere 以降の GPU で使える。", PRECISION),
-    Docs(FLAGS, "precision は混合精度、つまり一部の計算を 16 ビットにする指定。", PRECISION),
-    Docs(FLAGS, "GPU では速度とメモリの節約になる。", PRECISION),
+    Docs(PITFALLS, "混合精度 `precision=\"bf16-mixed\"` | GPU（Ampere 以降）で使う", PRECISION),
+    Docs(PITFALLS, "混合精度は、一部の計算を 16 ビットにして、GPU で速度とメモリを節約する指定です。", PRECISION),
 )
 
 
@@ -56,8 +61,8 @@ class Logs(BoringModel):
 # the record
 
 
-@claims(Claim(RECORD, "`self.log` の値は TensorBoard に記録される：`tensorboard --logdir lightning_logs` で開く"),
-        Claim(RECORD, "TensorBoard が入っていれば、Trainer はそれを記録に使う。"))
+@claims(Claim(RUNS, "`tensorboard --logdir lightning_logs` で見る"),
+        Claim(RUNS, "`events.out.tfevents.…`：`self.log` の記録（TensorBoard が読む）"))
 def test_the_default_logger_is_tensorboard_in_lightning_logs_when_it_is_installed(quiet, monkeypatch):
     pytest.importorskip("tensorboard")
     import pytorch_lightning.trainer.connectors.logger_connector.logger_connector as lc
@@ -66,13 +71,15 @@ def test_the_default_logger_is_tensorboard_in_lightning_logs_when_it_is_installe
     logger = pl.Trainer(enable_progress_bar=False, accelerator="cpu", devices=1).logger
     assert type(logger) is TensorBoardLogger
     assert Path(logger.root_dir) == quiet / "lightning_logs"  # where `tensorboard --logdir lightning_logs` looks
+    t = tiny_fit(logger=True, max_steps=1, limit_val_batches=0)
+    t.fit(Logs())
+    assert [p.name for p in Path(t.logger.log_dir).glob("events.out.tfevents.*")]  # what TensorBoard reads
     monkeypatch.setattr(lc, "_TENSORBOARD_AVAILABLE", False)  # as where it is not installed
     assert type(pl.Trainer(enable_progress_bar=False, accelerator="cpu", devices=1).logger) is CSVLogger
 
 
-@claims(Claim(RECORD, "lightning_logs の下に、実行のたびに新しいフォルダーができる。"),
-        Claim(CURVE, "記録の場所は `lightning_logs/version_N`：実行のたびに N が 1 つ増える"),
-        Claim(CURVE, 'events = EventAccumulator("lightning_logs/version_0")  # 最初の実行の記録'))
+@claims(Claim(RUNS, "`lightning_logs/version_N/` の N は実行のたびに増える"),
+        Claim(RUNS, "実行し直しても前の結果は上書きされず"))
 def test_each_run_writes_a_new_version_folder(quiet):
     folders = []
     for _ in range(3):
@@ -82,8 +89,9 @@ def test_each_run_writes_a_new_version_folder(quiet):
     assert folders == ["lightning_logs/version_0", "lightning_logs/version_1", "lightning_logs/version_2"]
 
 
-@claims(Claim(RECORD, "train_loss は 50 ステップごとに記録される。"),
-        Claim(RECORD, "50 ステップごとの train_loss"))
+@claims(Claim(MODULE_2, "`self.log` は既定で 50 ステップごとに記録する"),
+        Claim(MODULE_2, "self.log は、既定では 50 ステップに 1 回しか記録しません。"),
+        Claim(OWN, "| 記録の間隔 | 50 ステップごと |"))
 def test_train_loss_is_recorded_every_50_steps(quiet):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -96,7 +104,7 @@ def test_train_loss_is_recorded_every_50_steps(quiet):
     assert [e.step for e in events.Scalars("train_loss")] == [49, 99]
 
 
-@claims(Claim(RECORD, "Colab では `%load_ext tensorboard` の後に `%tensorboard --logdir lightning_logs`"))
+@claims(Claim(RUNS, "Colab でも、ノートブックのマジックコマンドで TensorBoard を開けます。"))
 def test_tensorboard_is_an_ipython_extension_with_a_tensorboard_magic():
     pytest.importorskip("tensorboard")
     from IPython.core.interactiveshell import InteractiveShell
@@ -125,52 +133,24 @@ class Scored(BoringModel):
         self.checks += 1
 
 
-# The deck keeps the latest weights with a second ModelCheckpoint without a monitor, not with
-# save_last=True: since Lightning 2.6.0 last.ckpt is written only when a top-k checkpoint is saved at
-# the same step, so with a monitor and save_top_k=1 it holds the best weights, not the latest
-# (openclimatefix/pvnet#544 met the same). Both are checked below.
-@claims(Claim(BEST, "保存先とファイル名を決めておくと、後で別のプログラムから読み込める。"),
-        Claim(BEST, "best は val_loss が最も小さいときの重み、last は毎エポックの最新の重みを残す。"),
-        Claim(BEST, 'best = ModelCheckpoint(filename="best", monitor="val_loss", **keep)  # 最良の重み'),
-        Claim(BEST, 'last = ModelCheckpoint(filename="last", **keep)  # monitor なし：毎エポックの最新（再開用）'),
-        Claim(SUMMARY, "最良の重みは `ModelCheckpoint`"))
-def test_best_and_last_checkpoints_at_a_chosen_path(quiet):
-    best = ModelCheckpoint(dirpath="checkpoints", filename="best", monitor="val_loss")
-    last = ModelCheckpoint(dirpath="checkpoints", filename="last")
-    model = Scored([3.0, 1.0, 2.0, 2.5])  # best at the second check (end of epoch 1)
-    t = tiny_fit(max_steps=-1, max_epochs=4, limit_train_batches=2, limit_val_batches=1, enable_checkpointing=True,
-                 callbacks=[best, last])
-    t.fit(model)
-    assert sorted(p.name for p in (quiet / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
-    assert best.best_model_path == str(quiet / "checkpoints" / "best.ckpt")
-    assert torch.load("checkpoints/best.ckpt", weights_only=False)["global_step"] == 4  # epoch 1's weights
-    assert torch.load("checkpoints/last.ckpt", weights_only=False)["global_step"] == 8  # the last epoch's
-    # save_last=True with a monitor: last.ckpt is a copy of the best, not the latest (why the deck does not use it)
-    again = ModelCheckpoint(dirpath="again", filename="best", monitor="val_loss", save_last=True)
-    tiny_fit(max_steps=-1, max_epochs=4, limit_train_batches=2, limit_val_batches=1, enable_checkpointing=True,
-             callbacks=[again]).fit(Scored([3.0, 1.0, 2.0, 2.5]))
-    assert torch.load("again/last.ckpt", weights_only=False)["global_step"] == 4
+@claims(Claim(TRAIN, 'best = ModelCheckpoint(monitor="val_loss", filename="best")  # val_loss が最小の重み'),
+        Claim(RUNS, "`checkpoints/best.ckpt`：最良の重み"),
+        Claim(RUNS, "ModelCheckpoint に保存先を指定しなければ、重みは記録と同じ実行ごとのフォルダーに入ります。"))
+def test_the_best_checkpoint_lands_in_the_runs_own_folder(quiet):
+    for run in range(2):  # a rerun writes its own folder: no best-v1.ckpt beside the first run's best.ckpt
+        best = ModelCheckpoint(monitor="val_loss", filename="best")
+        t = tiny_fit(logger=True, max_steps=-1, max_epochs=4, limit_train_batches=2, limit_val_batches=1,
+                     enable_checkpointing=True, callbacks=[best])
+        t.fit(Scored([3.0, 1.0, 2.0, 2.5]))  # the best at the second check (end of epoch 1)
+        folder = quiet / "lightning_logs" / f"version_{run}"
+        assert Path(t.logger.log_dir) == folder and Path(best.best_model_path) == folder / "checkpoints" / "best.ckpt"
+        assert torch.load(best.best_model_path, weights_only=False)["global_step"] == 4  # epoch 1's weights, not the last
+    assert sorted(p.relative_to(quiet).as_posix() for p in quiet.rglob("*.ckpt")) == [
+        "lightning_logs/version_0/checkpoints/best.ckpt", "lightning_logs/version_1/checkpoints/best.ckpt"]
 
 
-@claims(Claim(BEST, 'keep = dict(dirpath="ckpt", enable_version_counter=False)  # 実行し直したら上書きする'),
-        Claim(BEST, "既定ではファイル名に v1 などを足して前の結果を残すので、上書きするよう指定した。"))
-def test_a_rerun_overwrites_the_named_checkpoints_only_without_the_version_counter(quiet):
-    def run(**keep):
-        best = ModelCheckpoint(filename="best", monitor="val_loss", **keep)
-        last = ModelCheckpoint(filename="last", **keep)
-        tiny_fit(max_steps=-1, max_epochs=2, limit_train_batches=2, limit_val_batches=1, enable_checkpointing=True,
-                 callbacks=[best, last]).fit(Scored([2.0, 1.0]))
-
-    for _ in range(2):
-        run(dirpath="versioned")
-    assert sorted(p.name for p in (quiet / "versioned").iterdir()) == ["best-v1.ckpt", "best.ckpt",
-                                                                      "last-v1.ckpt", "last.ckpt"]
-    for _ in range(2):
-        run(dirpath="ckpt", enable_version_counter=False)
-    assert sorted(p.name for p in (quiet / "ckpt").iterdir()) == ["best.ckpt", "last.ckpt"]
-
-
-@claims(Claim(BEST, "val_acc を見るなら mode に max を指定する。"))
+@claims(Claim(TRAIN, 'best = ModelCheckpoint(monitor="val_loss", filename="best")  # val_loss が最小の重み'),
+        Claim(TRAIN, "5 回続けて改善しなければ止める"))
 def test_both_callbacks_look_for_the_smallest_value_unless_told_max():
     import inspect
 
@@ -178,33 +158,27 @@ def test_both_callbacks_look_for_the_smallest_value_unless_told_max():
     assert inspect.signature(EarlyStopping).parameters["mode"].default == "min"
 
 
-@claims(Claim(BEST, 'stop = EarlyStopping(monitor="val_loss", patience=3)  # 3 回続けてよくならなければ止める'),
-        Claim(BEST, "patience は検証の回数で数える。"),
-        Claim(BEST, "検証は既定でエポックごとなので、ここでは 3 エポック続けて val_loss が下がらなければ止まる。"),
-        Claim(SUMMARY, "止めどきは `EarlyStopping`"))
+@claims(Claim(TRAIN, 'stop = EarlyStopping(monitor="val_loss", patience=5)  # 5 回続けて改善しなければ止める'),
+        Claim(TRAIN, "patience は検証の回数で数えます。"),
+        Claim(TRAIN, "max_epochs は上限で、学習を止めるのは EarlyStopping です。"),
+        Claim(OWN, "上限は大きく（500 など）。止めるのは `EarlyStopping`"),
+        Claim(SUMMARY, "`max_epochs` は上限、止めるのは `EarlyStopping`"))
 def test_patience_counts_validation_checks(quiet):
-    # once per epoch (the default): the best at the first check, then three that are no better: stop
+    scores = [1.0, 1.0, 2.0, 1.5, 1.2, 1.1, 0.5]  # the best at the first check, then five that are no better
+    # once per epoch (the default): stopped after six checks, long before max_epochs
     t = tiny_fit(max_steps=-1, max_epochs=20, limit_train_batches=2, limit_val_batches=1,
-                 callbacks=[EarlyStopping(monitor="val_loss", patience=3)])
-    t.fit(Scored([1.0, 1.0, 2.0, 1.5, 0.5]))
-    assert t.current_epoch == 4 and t.global_step == 8  # epochs 0..3 ran
-    # four checks in one epoch: patience counts checks, not epochs
-    t = tiny_fit(max_steps=-1, max_epochs=20, limit_train_batches=8, val_check_interval=2, limit_val_batches=1,
-                 callbacks=[EarlyStopping(monitor="val_loss", patience=3)])
-    t.fit(Scored([1.0, 1.0, 2.0, 1.5, 0.5]))
-    assert t.global_step == 8 and t.current_epoch == 1  # stopped at the end of the first epoch, after 4 checks
+                 callbacks=[EarlyStopping(monitor="val_loss", patience=5)])
+    t.fit(Scored(scores))
+    assert t.current_epoch == 6 and t.global_step == 12  # epochs 0..5 ran
+    # six checks in one epoch: patience counts checks, not epochs
+    t = tiny_fit(max_steps=-1, max_epochs=20, limit_train_batches=12, val_check_interval=2, limit_val_batches=1,
+                 callbacks=[EarlyStopping(monitor="val_loss", patience=5)])
+    t.fit(Scored(scores))
+    assert t.global_step == 12 and t.current_epoch == 1  # stopped at the end of the first epoch, after 6 checks
     # a metric logged only in validation is what both callbacks see: no error, a checkpoint per check
     with pytest.raises(Exception, match="val_loss"):
         tiny_fit(max_steps=2, limit_val_batches=0, enable_checkpointing=True,  # never validated: nothing to monitor
                  callbacks=[EarlyStopping(monitor="val_loss", check_on_train_epoch_end=True)]).fit(Logs())
-
-
-@claims(Claim(BEST, "limit_train_batches=0.2, enable_progress_bar=False)  # 資料の実行用"),
-        Claim(BEST, "最後の行は資料を短く動かすための指定で、自分の課題では外す。"))
-def test_limit_train_batches_takes_a_fraction_of_the_epoch(quiet):
-    t = tiny_fit(max_steps=-1, max_epochs=1, limit_train_batches=0.2, limit_val_batches=0)
-    t.fit(BoringModel(), DataLoader(RandomDataset(32, 860), batch_size=2))  # 430 batches, as MNIST's 55,000 / 128
-    assert t.num_training_batches == 86 and t.global_step == 86  # more than log_every_n_steps=50: no warning
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,9 +191,10 @@ class WithLr(BoringModel):
         self.save_hyperparameters()
 
 
-@claims(Claim(PREDICT, 'model = LitModule.load_from_checkpoint("ckpt/best.ckpt")  # lr なども戻る'),
-        Claim(PREDICT, "load_from_checkpoint は、保存したハイパーパラメーターでモデルを作り直して重みを読み込む。"),
-        Claim(PREDICT, "model.eval()  # Trainer の外では、評価モードと勾配の停止を自分で行う"))
+@claims(Claim(PREDICT, 'model = LitModule.load_from_checkpoint(run / "checkpoints/best.ckpt").eval()  # 評価モード'),
+        Claim(PREDICT, "load_from_checkpoint は、保存したハイパーパラメーターでモデルを作り直し、重みを読み込みます。"),
+        Claim(PREDICT, "with torch.no_grad():  # Trainer の外では、勾配を計算しない設定も自分で行う"),
+        Claim(PREDICT, "Trainer の外では、評価モードと、勾配を計算しない設定を自分で行います。"))
 def test_load_from_checkpoint_rebuilds_the_model_and_leaves_eval_to_you(quiet):
     model = WithLr(lr=0.25)
     t = tiny_fit(enable_checkpointing=True, default_root_dir=quiet)
@@ -229,10 +204,12 @@ def test_load_from_checkpoint_rebuilds_the_model_and_leaves_eval_to_you(quiet):
     assert torch.equal(loaded.layer.weight, model.layer.weight)
     assert loaded.training and torch.is_grad_enabled()  # still training mode, gradients on: yours to switch
     assert loaded(torch.zeros(1, 32)).requires_grad
+    assert loaded.eval() is loaded and not loaded.training  # .eval() returns the model: the deck chains it
 
 
 @claims(Claim(PREDICT, 'data.setup("test")  # 新しいプロセスでは、使う stage を自分で準備する'),
-        Claim(PREDICT, "x, y = next(iter(data.test_dataloader()))  # テスト画像の先頭 128 枚"))
+        Claim(PREDICT, "accuracy = (torch.cat(pred) == data.test_set.targets).float().mean().item()  # 1 万枚すべて"),
+        Claim("付録：予測を図で見る", "テスト画像の先頭 10 枚を予測し"))
 def test_outside_the_trainer_nobody_calls_setup(quiet):
     class Data(pl.LightningDataModule):  # as LitDataModule: the test set is made in setup("test")
         def setup(self, stage):
@@ -247,11 +224,12 @@ def test_outside_the_trainer_nobody_calls_setup(quiet):
         fresh.test_dataloader()
     fresh.setup("test")
     loader = fresh.test_dataloader()
-    assert isinstance(loader.sampler, SequentialSampler)  # no shuffle: the first batch is the first 128
+    assert isinstance(loader.sampler, SequentialSampler)  # no shuffle: the first batch is the first 128, the
+    # predictions of all batches, concatenated, are in the order of the set's own labels (predict.py compares them)
     assert torch.equal(next(iter(loader)), torch.stack([fresh.test_set[i] for i in range(128)]))
 
 
-@claims(Claim(PREDICT, "GPU で保存した重みは GPU に読み込まれるので、バッチを model.device に送り、結果を CPU に戻している。"))
+@claims(Claim(PREDICT, "GPU で保存した重みは、GPU がある環境では GPU に読み込まれるので、バッチを model.device に送り、結果を CPU に戻しています。"))
 def test_a_checkpoint_comes_back_on_the_device_it_was_saved_from(quiet, monkeypatch):
     # No GPU here. 1) torch.load puts tensors back on the device they were saved from ("meta" stands in):
     torch.save({"w": torch.empty(2, device="meta")}, "meta.pt")
@@ -283,12 +261,15 @@ def test_a_checkpoint_comes_back_on_the_device_it_was_saved_from(quiet, monkeypa
 
     Model.load_from_checkpoint(t.checkpoint_callback.best_model_path)
     assert moved == [(torch.device("cuda", 0),)]
+    # 3) only where there is a GPU: without one, load_from_checkpoint maps what was saved on a GPU to the CPU
+    storage = torch.UntypedStorage(4)
+    fake_gpus(monkeypatch, 0)
+    assert saving._default_map_location(storage, "cuda:0") is not None  # moved to the CPU
+    fake_gpus(monkeypatch, 1)
+    assert saving._default_map_location(storage, "cuda:0") is None  # torch.load's own: back on the GPU
 
 
-@claims(Claim(PREDICT, "続きから学習するときは、fit に ckpt_path として last.ckpt を渡す。"),
-        Claim(FLAGS, '続きから学習：`trainer.fit(model, data, ckpt_path="ckpt/last.ckpt")`'),
-        Claim(FLAGS, "途中で止まった学習は、最後のチェックポイントを ckpt_path に渡して再開する。"),
-        Claim(SUMMARY, "続きは `ckpt_path`"))
+@claims(Claim(PITFALLS, "途中から再開する | `trainer.fit(model, data, ckpt_path=...)`"))
 def test_resuming_from_last_ckpt_continues_where_it_stopped(quiet):
     flags = dict(max_steps=-1, limit_train_batches=2, limit_val_batches=1, enable_checkpointing=True)
     first = tiny_fit(max_epochs=2, callbacks=[ModelCheckpoint(dirpath="checkpoints", save_last=True)], **flags)
@@ -309,13 +290,15 @@ def test_resuming_from_last_ckpt_continues_where_it_stopped(quiet):
 
 
 # --------------------------------------------------------------------------------------------
-# flags
+# fast_dev_run, mixed precision
 
 
-@claims(Claim(FLAGS, "まず `fast_dev_run` で 1 バッチずつ通し、バグがないか確かめる"),
-        Claim(FLAGS, "fast_dev_run=True,  # 学習・検証を 1 バッチずつ通して試す"),
-        Claim(FLAGS, "fast_dev_run は、学習と検証を 1 バッチずつ通すだけのフラグで、記録もチェックポイントも残さない。"),
-        Claim(FLAGS, "長い学習の前に、最後まで動くかを数秒で確かめられる。"))
+@claims(Claim(FAST, "長い学習の前に、学習と検証を 1 バッチずつ通してバグを探す"),
+        Claim(FAST, "trainer = pl.Trainer(fast_dev_run=True, devices=1)  # 記録もチェックポイントも残さない"),
+        Claim(FAST, "fast_dev_run は、学習と検証を 1 バッチずつ通すだけの引数です。"),
+        Claim(FAST, "最後まで動くかを数秒で確かめられます。"),
+        Claim(FAST, "記録もチェックポイントも残さないので、フォルダーは汚れません。"),
+        Claim(SUMMARY, "まず `fast_dev_run`。"))
 def test_fast_dev_run_runs_one_batch_each_and_leaves_nothing(quiet):
     from pytorch_lightning.loggers import CSVLogger
     from pytorch_lightning.loggers.logger import DummyLogger
@@ -331,7 +314,7 @@ def test_fast_dev_run_runs_one_batch_each_and_leaves_nothing(quiet):
     assert not list(quiet.rglob("*.ckpt")) and not list(quiet.rglob("metrics.csv"))
 
 
-@claims(Claim(FLAGS, 'precision="bf16-mixed")  # 混合精度：CPU でも使える bf16'))
+@claims(Claim(PITFALLS, "CPU でも動きます"))
 def test_bf16_mixed_runs_on_the_cpu_in_bfloat16(quiet):
     seen = []
 

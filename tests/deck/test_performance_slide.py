@@ -11,7 +11,7 @@ import deck
 from bench import worker
 from deck.paths import BENCH_RESULTS, DECKS
 
-TITLE = "性能：素の PyTorch との比較"
+TITLE = "付録：性能：素の PyTorch のループとの比較"
 
 
 def test_the_performance_slides_words_agree_with_the_results():
@@ -19,8 +19,8 @@ def test_the_performance_slides_words_agree_with_the_results():
     words = slide.source.split("<!-- /generated -->")[1]  # the bullets and the note, after the numbers
     results = json.loads(BENCH_RESULTS.read_text(encoding="utf-8"))
     fits, runs = results["summary"]["cpu"]["fits"], results["experiments"]
-    # 「1 ステップが重いほど、上乗せの割合は小さい」: a heavier step, and its whole interval below the deck's.
-    assert "1 ステップが重いほど、上乗せの割合は小さい" in words
+    # 「1 ステップが重いほど、オーバーヘッドの割合は小さい」: a heavier step, and its whole interval below the deck's.
+    assert "1 ステップが重いほど、オーバーヘッドの割合は小さい" in words
     assert fits["batch 512"]["plain_ms_per_step"] > fits["deck"]["plain_ms_per_step"]
     assert runs["batch 512"]["batch_size"] > runs["deck"]["batch_size"]
     assert fits["batch 512"]["share"]["high"] < fits["deck"]["share"]["low"], fits
