@@ -9,6 +9,8 @@ import base64
 import io
 import re
 import subprocess
+import zlib
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -139,3 +141,24 @@ def test_page_numbers_count_the_talk_not_the_appendix():
                      f"the first appendix slide (slide {main + 1}) carries `<!-- paginate: skip -->`, which "
                      "Marp applies to it and every slide after it:\n" + "\n".join(bad))
 
+
+def annotations(pdf: Path) -> Counter:
+    """The PDF's annotations by /Subtype (Link, Text: a sticky note, ...), read from its bytes and from
+    its compressed streams: pdf-lib, with which marp-cli writes outlines and notes, packs objects there."""
+    data = pdf.read_bytes()
+    parts = [data]
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        try:
+            parts.append(zlib.decompress(stream))
+        except zlib.error:  # not Flate-compressed (an image)
+            pass
+    return Counter(m.decode() for part in parts for m in re.findall(rb"/Subtype\s*/(Text|Link)\b", part))
+
+
+def test_pdf_projects_without_note_icons():
+    """The PDF is the copy that is projected: a speaker note in it (marp-cli's pdfNotes) is a sticky-note
+    icon on the slide in most viewers. The notes are in the presenter view (`?view=presenter`)."""
+    found = annotations(PDF)
+    assert found["Link"], f"no link annotations found ({dict(found)}): the references' links should be there"
+    assert not found["Text"], (f"{found['Text']} pages of the PDF carry a note (a sticky-note icon when projected): "
+                               "keep `pdfNotes` out of marp.config.mjs")
