@@ -66,7 +66,8 @@ export default {
   html: false, // the deck needs no raw HTML
   allowLocalFiles: false, // nor local files: fonts and images are embedded
   pdfOutlines: true,
-  pdfNotes: true,
+  // No pdfNotes: the PDF is the copy that is projected, and PDF viewers draw a note as a sticky-note
+  // icon on the slide. The notes are in the presenter view (`?view=presenter`, linked from the site).
   options: {
     // Marp turns emoji into Twemoji images from a CDN by default; keep the build offline.
     emoji: { shortcode: false, unicode: false },

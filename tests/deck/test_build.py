@@ -9,6 +9,8 @@ import base64
 import io
 import re
 import subprocess
+import zlib
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -108,3 +110,55 @@ def test_html_loads_nothing_from_the_network(chromium):
     remote = [u for u in requests if not u.startswith(("file:", "data:", "about:"))]
     assert remote == []
     assert any("Noto Sans JP" in f for f in families), families
+
+
+def page_counters() -> list[str]:
+    """The page number each PDF page shows: the words in its bottom-right corner (the theme's
+    `section::after`), whose tops are in the page's last tenth (the counter's at 92 %; the lowest
+    line of content, on the appendix's first slide, starts at 87 %)."""
+    xhtml = subprocess.run(["pdftotext", "-bbox", str(PDF), "-"], capture_output=True, text=True, check=True).stdout
+    counters = []
+    for page in re.findall(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', xhtml, re.S):
+        width, height, words = float(page[0]), float(page[1]), page[2]
+        corner = [w for x, y, w in re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', words)
+                  if float(x) > 0.7 * width and float(y) > 0.9 * height]
+        counters.append(" ".join(corner))
+    return counters
+
+
+def test_page_numbers_count_the_talk_not_the_appendix():
+    """まとめ says 「25 / 25」, not 「25 / 49」: the room is not told the talk is half over. The appendix
+    (after まとめ, `deck.Deck.main`) has no page number: each of its titles says 付録."""
+    d = deck.load(DECK)
+    shown = page_counters()
+    assert len(shown) == len(d.slides)
+    main = len(d.main)
+    expected = ["" if s.directives.get("_paginate") == "false" else f"{s.number} / {main}" for s in d.main]
+    expected += [""] * len(d.appendix)
+    bad = [f"slide {s.number}「{s.title}」 shows「{got}」, expected「{want}」"
+           for s, got, want in zip(d.slides, shown, expected) if got != want]
+    assert not bad, (f"page numbers must count the {main} slides of the talk and leave the appendix unnumbered: "
+                     f"the first appendix slide (slide {main + 1}) carries `<!-- paginate: skip -->`, which "
+                     "Marp applies to it and every slide after it:\n" + "\n".join(bad))
+
+
+def annotations(pdf: Path) -> Counter:
+    """The PDF's annotations by /Subtype (Link, Text: a sticky note, ...), read from its bytes and from
+    its compressed streams: pdf-lib, with which marp-cli writes outlines and notes, packs objects there."""
+    data = pdf.read_bytes()
+    parts = [data]
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        try:
+            parts.append(zlib.decompress(stream))
+        except zlib.error:  # not Flate-compressed (an image)
+            pass
+    return Counter(m.decode() for part in parts for m in re.findall(rb"/Subtype\s*/(Text|Link)\b", part))
+
+
+def test_pdf_projects_without_note_icons():
+    """The PDF is the copy that is projected: a speaker note in it (marp-cli's pdfNotes) is a sticky-note
+    icon on the slide in most viewers. The notes are in the presenter view (`?view=presenter`)."""
+    found = annotations(PDF)
+    assert found["Link"], f"no link annotations found ({dict(found)}): the references' links should be there"
+    assert not found["Text"], (f"{found['Text']} pages of the PDF carry a note (a sticky-note icon when projected): "
+                               "keep `pdfNotes` out of marp.config.mjs")
