@@ -14,6 +14,8 @@
 #   nodes_start N COMMAND... the same, in the background; its process is killed at the end
 #   nodes_down               kill every process of the run (by namespace and by descendant), delete the
 #                            namespaces and the run's folder ($NODES_DIR); also on exit, SIGINT and SIGTERM
+#   nodes_fail MESSAGE [ARG] the script's nodes_logs ARG, the message, nodes_down, exit 1
+#   nodes_wait_for SECONDS WHAT COMMAND...   poll COMMAND until it succeeds, or nodes_fail
 #
 # Bounded: a watchdog sends SIGTERM to the sourcing shell NODES_TIMEOUT seconds after `source`; the script's
 # nodes_on_timeout (its logs and message) then runs, and the shell exits with status 1.

@@ -10,32 +10,22 @@
 #
 #     node0  10.79.0.1/24 <-- veth --> 10.79.0.2/24  node1      (slurmctld and the "login" on node0)
 #
-# In its mount namespace a node sees the run's slurm.conf at /etc/slurm and an /etc/hosts naming
-# node0 and node1, so every command is the one a reader types on a cluster: no -f, no SLURM_CONF.
-# The nodes share this machine's files (like NFS on a cluster): a job runs in the folder it was
-# submitted from. Nothing listens in this machine's network namespace; munged's socket, the state,
-# the spool and the logs are in the run's folder (under $TMPDIR), removed at the end. Names are
-# per run (the sourcing shell's PID), so two runs on one machine do not meet. Subnet and ports are
-# the same in every run: each run's namespaces have their own network stack.
+# Each node also sees the run's slurm.conf at /etc/slurm, so every command is the one a reader types on a
+# cluster (no -f, no SLURM_CONF); a job runs in the folder it was submitted from. munged's socket, the
+# state, the spool and the logs are in the run's folder, removed at the end.
 #
-# No cgroups: Slurm 22.05's slurmd loads a cgroup plugin even when no plugin of slurm.conf uses one
-# (here proctrack/linuxproc, task/none, jobacct_gather/none). The autodetected one on a cgroup-v2-only
-# host (GitHub's runners) wants systemd's D-Bus ("cannot connect to dbus system daemon"), or, where
-# /proc/self/cgroup lists v1 hierarchies, stops ("Hybrid mode is not supported"). cgroup.conf names
-# cgroup/v1, whose init() reads no cgroup file (src/plugins/cgroup/v1/cgroup_v1.c) and which nothing
-# here calls later: the nodes start with cgroup v1, v2 or none mounted (tests/tooling/test_slurm_cluster.py).
+# No cgroups: Slurm 22.05's slurmd loads a cgroup plugin even when slurm.conf uses none (proctrack/linuxproc,
+# task/none, jobacct_gather/none). The autodetected one wants systemd's D-Bus on a cgroup-v2-only host
+# (GitHub's runners), or stops where /proc/self/cgroup lists v1 ("Hybrid mode is not supported").
+# cgroup.conf names cgroup/v1, whose init() reads no cgroup file (src/plugins/cgroup/v1/cgroup_v1.c):
+# the nodes start with cgroup v1, v2 or none mounted (tests/tooling/test_slurm_cluster.py).
 #
-# Bounded: every start-up wait has its own limit, and a watchdog stops the whole cluster
+# Bounded (nodes.sh): every start-up wait has its own limit, and the watchdog stops the whole cluster
 # SLURM_CLUSTER_TIMEOUT seconds (default 50) after `source`. `sbatch --wait` whose job does not end
-# COMPLETED, and the watchdog, print the job's state, its output files and the daemons' logs on
-# stderr, and the sourcing shell exits with status 1. On exit, also on failure, SIGTERM or Ctrl-C,
-# every process of the cluster is killed (by namespace: slurmstepd detaches from slurmd), the
-# namespaces are deleted and the run's folder is removed.
-#
-# Needs root, iproute2, util-linux (nsenter, unshare), CAP_SYS_ADMIN and the Slurm and munge
-# packages. Without one of them sourcing prints the reason and exits with status 2; `bash slurm_cluster.sh --why-not`
-# prints only the reason (nothing when the cluster can start) and starts nothing: the deck's test
-# uses it to skip the block with that reason (to fail it, in CI).
+# COMPLETED, and the watchdog, print the job's state, its output files and the daemons' logs on stderr,
+# and the sourcing shell exits with status 1. Needs the Slurm and munge packages besides what nodes.sh
+# needs; without one of them sourcing prints the reason and exits with status 2. `bash slurm_cluster.sh
+# --why-not` prints only the reason (nothing when the cluster can start) and starts nothing.
 #
 # Kept out of the deck's speaker notes (what a presenter says aloud): the namespaces, addresses,
 # root and the time limits above. On a real cluster the reader is logged in to a login node, the

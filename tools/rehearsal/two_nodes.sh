@@ -17,10 +17,9 @@
 # reason (nothing when the namespaces can be made) and starts nothing.
 #
 # Bounded: torchrun gives up a rendezvous after 20 s (PET_RDZV_CONF, torchrun's environment form
-# of --rdzv-conf; its default is 10 minutes), and a watchdog ends every node after
-# TWO_NODES_TIMEOUT seconds (default 60). On exit, also on failure or Ctrl-C, every node's process
-# is killed and the namespaces are deleted. A node that fails or times out has its log
-# (node<N>.log) printed on stderr, and the sourcing shell exits with status 1.
+# of --rdzv-conf; its default is 10 minutes), and nodes.sh's watchdog stops the nodes after
+# TWO_NODES_TIMEOUT seconds (default 60). A node that fails or times out has its log (node<N>.log)
+# printed on stderr, and the sourcing shell exits with status 1; nothing outlives the run.
 #
 # Kept out of the deck's speaker notes (what a presenter says aloud): the addresses, the veth link,
 # root, the loopback fallback and the time limits above. Without this script, a reader can rehearse
