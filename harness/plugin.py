@@ -13,11 +13,10 @@ import pytest
 from harness import blocks, cache
 from harness.run import DeckRun
 
-# `make test` runs two pytest-xdist workers. The deck's blocks run in order on one of them, with the
-# rehearsal tests (they and the deck's cluster blocks make the network namespaces of two_nodes.sh and
-# slurm_cluster.sh, and use its loopback port when there are none); every other test is a unit of its own.
-ONE_UNIT = ("slides/", "tests/tooling/test_cluster_rehearsal.py", "tests/tooling/test_slurm_cluster.py",
-            "tests/deck/test_cluster_jobs.py")
+# `make test` runs two pytest-xdist workers. The deck's blocks run in order on one of them; every other test
+# is a unit of its own (the rehearsal tests too: each run has namespaces of its own, and a test that opens a
+# port runs only where there are namespaces).
+ONE_UNIT = ("slides/",)
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest -p no:xdist still runs the deck

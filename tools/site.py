@@ -6,22 +6,29 @@ Every link is made from one repository name, OWNER/REPO, so a fork publishes its
 
 - the site's index page takes it from GITHUB_REPOSITORY, which GitHub Actions sets;
 - the README's first screen (between `<!-- links -->` and `<!-- /links -->`) is written by
-  `make readme-links` for this clone's GitHub remote `origin` (or a name given on the command line),
-  and tests/test_workflow.py fails when it was edited by hand or names another repository than
-  the one it runs in (GITHUB_REPOSITORY in Actions, else `origin`, when that is on GitHub).
+  `make readme-links` for this clone's GitHub remote `origin` (or a name given on the command line).
+  tests/tooling/test_workflow.py fails when it was edited by hand; while it names another repository than
+  the one it runs in (a fork's first push), the run's summary warns, with the command that fixes it.
+
+The run's summary page (`summary`, for $GITHUB_STEP_SUMMARY) says what ran: the deck's blocks, the tests
+by folder, what was skipped and why, the claims ledger, and where the deck is published.
 
     python -m tools.site build/site            # the site (after make slides)
     python -m tools.site readme [OWNER/REPO]   # the README's links; default: origin's repository
+    python -m tools.site summary JUNIT.xml     # the summary page (to $GITHUB_STEP_SUMMARY, else stdout)
 """
 
 from __future__ import annotations
 
 import html
 import os
+import platform
 import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 from deck.paths import BUILD, DECKS, NOTEBOOK, ROOT, shown
@@ -92,6 +99,16 @@ def readme_repo(block: str) -> str | None:
     """The OWNER/REPO the README's links are written for (read off its Colab link)."""
     found = re.search(r"colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/", block)
     return found and found.group(1)
+
+
+def readme_warning(readme: str, repo: str | None) -> str | None:
+    """What to run when the README's links name another repository than this one (a fork's first push, while
+    the README still names OWNER/REPO); None when they are this repository's, or it is not known."""
+    written_for = readme_repo(readme_block(readme) or "")
+    if not repo or not written_for or written_for == repo:
+        return None
+    return (f"README.md's links are for {written_for}, this repository is {repo}: `make readme-links REPO={repo}`, "
+            f"and commit README.md (the published index page already links {repo})")
 
 
 def this_repo() -> str | None:
@@ -172,6 +189,42 @@ def write_readme(repo: str) -> bool:
     return new != text
 
 
+def summary(junit: Path, repo: str | None) -> tuple[str, list[str]]:
+    """The run's summary page (Markdown) from `make test`'s JUnit report, and the run's warning annotations."""
+    warnings = [f"::warning file=README.md,title=README links::{w}"
+                for w in [readme_warning(README.read_text(encoding="utf-8"), repo)] if w]
+    lines = [f"### make test (Python {platform.python_version()})", ""]
+    if not junit.is_file():
+        lines.append(f"No {shown(junit)}: `make test` stopped before pytest ran (see the log of `.ci/run`).")
+    else:
+        counts: Counter = Counter()
+        notes = []
+        for case in ET.parse(junit).iter("testcase"):
+            where = case.get("classname", "")
+            part = "the deck's blocks (slides/)" if where.startswith("slides") else "/".join(where.split(".")[:2])
+            found = next((child for child in case if child.tag in ("skipped", "failure", "error")), None)
+            outcome = "passed" if found is None else "skipped" if found.tag == "skipped" else "failed"
+            counts[part, outcome] += 1
+            if found is not None:
+                message = (found.get("message") or "").splitlines()[:1]
+                notes.append(f"- {outcome}: `{where}::{case.get('name')}`: {' '.join(message)}")
+        lines += ["| | passed | failed | skipped |", "| --- | --- | --- | --- |"]
+        for part in sorted({part for part, _ in counts}):
+            lines.append(f"| {part} | {counts[part, 'passed']} | {counts[part, 'failed']} | {counts[part, 'skipped']} |")
+        lines += ["", *(notes or ["Nothing skipped, nothing failed."])]
+    from tests.claims import ledger  # imports Lightning: only here
+
+    lines += ["", "**Claims ledger:** " + ", ".join(f"{n} {kind}" for kind, n in ledger.counts().items())]
+    if repo:
+        site = pages_url(repo)
+        on_main = os.environ.get("GITHUB_REF") == f"refs/heads/{BRANCH}" and os.environ.get("GITHUB_EVENT_NAME") == "push"
+        lines += ["", f"**Published** {'by the deploy job' if on_main else f'on a push to {BRANCH} (not this run)'}: "
+                      f"[the deck]({site}{HTML_NAME}), [the PDF]({site}{PDF_NAME}), "
+                      f"[the notebook]({site}{NOTEBOOK.name}), [in Colab]({colab_url(repo)}), [the index]({site})"]
+    lines += ["", *[f"> [!WARNING]\n> {w.split('::', 2)[2]}" for w in warnings]]
+    return "\n".join(lines) + "\n", warnings
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["readme"]:
         repo = argv[1] if len(argv) > 1 else this_repo()
@@ -184,6 +237,15 @@ def main(argv: list[str]) -> int:
             return 1
         changed = write_readme(repo)
         print(f"README.md: links for {repo}{'' if changed else ' (unchanged)'}: {pages_url(repo)}{HTML_NAME}")
+        return 0
+    if argv[:1] == ["summary"] and len(argv) == 2:
+        page, annotations = summary(Path(argv[1]), this_repo())
+        if target := os.environ.get("GITHUB_STEP_SUMMARY"):
+            with open(target, "a", encoding="utf-8") as out:
+                out.write(page)
+        else:
+            print(page)
+        print(*annotations, sep="\n")
         return 0
     if len(argv) != 1:
         print(__doc__, file=sys.stderr)

@@ -7,9 +7,8 @@ comment or the speaker note). Its evidence is one of three kinds, all registered
 - ``tested``: a behaviour test in a section module, decorated ``@claims(Claim(slide, quote), ...)``.
   It checks the behaviour on this machine (CPU only: devices are faked, every fit is on the CPU)
   and does not read the deck: these tests are keyed on the installed versions (and the tests' own
-  code), so their result is cached while only words change. (``test_slurm``
-  also names three tests of tests/tooling/test_slurm_cluster.py and tests/deck/test_cluster_jobs.py,
-  run on a real two-node Slurm cluster, for what only that cluster shows.)
+  code), so their result is cached while only words change. (One test of ``test_slurm`` runs the
+  rehearsal's real two-node Slurm cluster, for what only that cluster shows.)
 - ``shown``: ``Shown(slide, quote, block, text)``: the deck's own block shows it, in its checked
   output (or an ``assert`` in the block), which the deck run compares every time.
 - ``docs``: ``Docs(slide, quote, url)``: needs what this machine lacks (a GPU, MPS, Windows, macOS,

@@ -1,13 +1,12 @@
 """Claims of the SLURM appendix: 付録：SLURM（1/3）…（3/3）.
 
 Their two blocks (``slurm_sbatch.sh``, ``slurm_questions.sh``) run on a real two-node Slurm cluster
-(tools/rehearsal/slurm_cluster.sh), so what their checked outputs show is ``shown``. What only that
-cluster shows beyond the blocks (the plumbing, the deck's own job with another ``num_nodes``) is
-tested in tests/tooling/test_slurm_cluster.py and tests/deck/test_cluster_jobs.py: those tests are
-registered here as the ``tested`` evidence of their sentences (``claims(...)`` applied to the test
-itself, so the entry names a test that exists).
+(tools/rehearsal/slurm_cluster.sh), so what their checked outputs show is ``shown``. What that cluster is
+beyond the blocks (two nodes, the login on node0, a batch script on the job's first node) is tested here on
+it (test_the_rehearsal_is_two_slurm_nodes_logged_in_on_node0); its plumbing (failures, time limits,
+teardown) in tests/tooling/test_slurm_cluster.py.
 What Lightning makes of srun's environment is tested below with SLURM's environment variables, on
-the CPU; what Slurm's or Lightning's documentation says is ``docs``.
+the CPU (a mismatched or forgotten num_nodes included); what Slurm's or Lightning's documentation says is ``docs``.
 
 The exit race (the feasibility study, ../shared/studies/slurm-two-nodes.md, section 5): under SLURM
 rank 0's own process hosts the TCPStore, and a small Lightning script that leaves the gloo process
@@ -36,8 +35,8 @@ import torch
 from pytorch_lightning.demos.boring_classes import BoringModel
 from torch.utils.data import DataLoader, DistributedSampler
 
-from tests.deck import test_cluster_jobs as jobs  # (modules, not their tests: pytest collects them in their own)
-from tests.tooling import test_slurm_cluster as cluster
+from tests.support import cluster
+from tests.support.notebook_warnings import ALLOWED
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
 from .lightning_fakes import fake_gpus, trainer
@@ -129,17 +128,32 @@ docs(
          SRUN),
 )
 
-# What only the real cluster shows: its tests (tests/tooling/test_slurm_cluster.py, tests/deck/test_cluster_jobs.py;
-# skipped with the script's reason where the cluster cannot start) are the evidence.
-claims(Claim(SLURM, "準備：SLURM のノード 2 台（node0 にログインした状態）"),
-       Claim(SLURM, "準備の行は予行演習用の道具で、PC の中に本物の SLURM のノードを 2 台起動する。"),
-       Claim(SLURM, "ノードが割り当てられると、スクリプトが先頭のノードで動き"),  # "runs on node0"
-       Claim(SLURM_CHECKS, "バッチスクリプトの中でもそのまま使える。"))(  # scontrol show hostnames in check.sbatch
-    cluster.test_two_nodes_with_their_own_names_and_the_controller_on_node0)
-claims(Claim(SLURM_CHECKS, "num_nodes が nodes と違うときも、Lightning はエラーにする。"))(
-    jobs.test_the_decks_job_with_a_setting_lightning_refuses_fails_readably)
-claims(Claim(SLURM_CHECKS, "ただし 1 ノードに 1 プロセスのまま num_nodes を書き忘れると、エラーにならず、各ノードで別々の学習が始まってしまう。"))(
-    jobs.test_the_decks_job_without_num_nodes_trains_once_per_node)
+@claims(Claim(SLURM, "準備：SLURM のノード 2 台（node0 にログインした状態）"),
+        Claim(SLURM, "準備の行は予行演習用の道具で、PC の中に本物の SLURM のノードを 2 台起動する。"),
+        Claim(SLURM, "ノードが割り当てられると、スクリプトが先頭のノードで動き"),  # "runs on node0"
+        Claim(SLURM_CHECKS, "バッチスクリプトの中でもそのまま使える。"))  # scontrol show hostnames in check.sbatch
+def test_the_rehearsal_is_two_slurm_nodes_logged_in_on_node0(tmp_path):
+    """The commands run as on node0 (a login node that is also a compute node), and a batch script on the
+    first node of its job, where `scontrol show hostnames` lists the job's nodes."""
+    cluster.require(cluster.SLURM_CLUSTER)
+    (tmp_path / "check.sbatch").write_text("#!/bin/bash\n#SBATCH --nodes=2\n"
+                                           'echo "submitted from $SLURM_SUBMIT_HOST, runs on $(hostname)"\n'
+                                           "scontrol show hostnames\n")
+    script = """
+        source slurm_cluster.sh
+        hostname > host.txt
+        srun --nodes=2 hostname | sort
+        scontrol ping | grep -o 'is UP'
+        sbatch --wait check.sbatch
+        cat slurm-2.out
+    """
+    done, seconds, tag = cluster.run(script, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ("node0\nnode1\nis UP\nSubmitted batch job 2\n"
+                           "submitted from node0, runs on node0\nnode0\nnode1\n")
+    assert (tmp_path / "host.txt").read_text() != "node0\n"  # the script itself stays on this machine
+    assert seconds < 30, f"took {seconds:.0f} s"
+    cluster.assert_nothing_left(tag)
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,8 +210,9 @@ def test_lightning_reads_the_ranks_from_slurm_and_refuses_a_mismatch(monkeypatch
 
 @claims(Claim(SLURM_CHECKS, "ただし 1 ノードに 1 プロセスのまま num_nodes を書き忘れると、エラーにならず、各ノードで別々の学習が始まってしまう。"))
 def test_a_forgotten_num_nodes_with_one_process_per_node_is_no_error(monkeypatch):
-    """What the deck's own job does on the cluster with --trainer.num_nodes=1 (tests/deck/test_cluster_jobs.py):
-    every task trains alone, with a sampler of its own; here, what Lightning makes of srun's environment."""
+    """What the deck's own job would do on the cluster with --trainer.num_nodes=1: every task trains alone, with a
+    sampler of its own (the deck's RankReport then trips on its RandomSampler); here, what Lightning makes of
+    srun's environment."""
     for rank in (0, 1):
         slurm_job(monkeypatch, nodes=2, tasks_per_node=1, rank=rank)
         t = trainer(accelerator="cpu", devices=1, strategy="auto")  # num_nodes left at its default, 1
@@ -257,7 +272,6 @@ SRUN_HINT = "The `srun` command is available on your system but is not used."
         Claim(SLURM_GPU, "srun の注意は、srun コマンドのある計算機、つまりクラスターのログインノードなどで出る。"))
 def test_the_srun_hint_on_a_login_node(monkeypatch, quiet):
     from pytorch_lightning.utilities.warnings import PossibleUserWarning
-    from test_notebook import ALLOWED  # the notebook's test lets a login node's run show it, for this slide
 
     for key in [k for k in os.environ if k.startswith("SLURM_")]:
         monkeypatch.delenv(key)
@@ -277,4 +291,5 @@ def test_the_srun_hint_on_a_login_node(monkeypatch, quiet):
     with warnings.catch_warnings():
         warnings.simplefilter("error", PossibleUserWarning)
         trainer(accelerator="cpu", devices=1, num_nodes=2, strategy="ddp")
+    # the notebook's test (tests/support/notebook_warnings.py) lets a login node's run show it, for this slide
     assert any(p.search(f"/x/lightning_fabric/plugins/environments/slurm.py:204: {hint}") for p in ALLOWED.values())
