@@ -52,38 +52,31 @@ GRES = "https://slurm.schedmd.com/gres.html"
 LIGHTNING_SLURM = "https://lightning.ai/docs/pytorch/stable/clouds/cluster_advanced.html"
 GPU_FAQ = "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_faq.html"
 
-RANKS = ("global_rank=0 node_rank=0 world_size=2  DistributedSampler: 27,500 / 55,000 枚\n"
-         "global_rank=1 node_rank=1 world_size=2  DistributedSampler: 27,500 / 55,000 枚\n")
+RANKS = ("global_rank=0 node_rank=0 world_size=2  DistributedSampler: 27,000 / 54,000 枚\n"
+         "global_rank=1 node_rank=1 world_size=2  DistributedSampler: 27,000 / 54,000 枚\n")
 
 shown(
     # 1/3: the job's two tasks, one per node, each ran train.py and wrote its RankReport line
-    Shown(SLURM, "`srun` が各ノードで `train.py` を起動する（`torchrun` は不要）", "slurm_sbatch.sh",
+    Shown(SLURM, "`srun` が各ノードで `cli.py` を起動する（`torchrun` は不要）", "slurm_sbatch.sh",
           "global_rank=1 node_rank=1 world_size=2"),
-    Shown(SLURM, "srun が各ノードにプロセスを起動する", "slurm_sbatch.sh", "global_rank=1 node_rank=1 world_size=2"),
-    Shown(SLURM, "2 ノードで半分ずつ受け持った", "slurm_sbatch.sh", "DistributedSampler: 27,500 / 55,000 枚"),
-    Shown(SLURM, "どのプロセスも同じコマンドを実行する", "slurm_sbatch.sh", RANKS),  # one srun line, both ranks
-    Shown(SLURM, "sbatch は、このスクリプトをジョブとしてキューに入れる。", "slurm_sbatch.sh", "Submitted batch job 1\n"),
+    Shown(SLURM, "srun が各ノードにプロセスを起動します", "slurm_sbatch.sh", "global_rank=1 node_rank=1 world_size=2"),
+    Shown(SLURM, "2 ノードで半分ずつ受け持った", "slurm_sbatch.sh", "DistributedSampler: 27,000 / 54,000 枚"),
+    Shown(SLURM, "どのプロセスも同じコマンドを実行します", "slurm_sbatch.sh", RANKS),  # one srun line, both ranks
+    Shown(SLURM, "sbatch は、このスクリプトをジョブとしてキューに入れます。", "slurm_sbatch.sh", "Submitted batch job 1\n"),
     Shown(SLURM, "投入し、ジョブが終わるまで待つ", "slurm_sbatch.sh",  # the job's files are there when cat runs
           "Submitted batch job 1\nglobal_rank=0"),
-    # the same train.py and RankReport as the torchrun rehearsal, and the same lines
-    Shown(SLURM, "train.py と RankReport は予行演習と同じで、出力も同じになる。", "slurm_sbatch.sh", RANKS),
-    Shown(SLURM, "train.py と RankReport は予行演習と同じで、出力も同じになる。", "two_nodes.sh", RANKS),
-    Shown(SLURM, "train.py と RankReport は予行演習と同じで、出力も同じになる。", "slurm_sbatch.sh",
-          "--trainer.callbacks+=rank_report.RankReport"),
-    Shown(SLURM, "train.py と RankReport は予行演習と同じで、出力も同じになる。", "two_nodes.sh",
-          "--trainer.callbacks+=rank_report.RankReport"),
     # 3/3
     Shown(SLURM_CHECKS, "準備（1/3 と同じ）", "slurm_questions.sh", "source slurm_cluster.sh"),
     Shown(SLURM_CHECKS, "準備（1/3 と同じ）", "slurm_sbatch.sh", "source slurm_cluster.sh"),
-    Shown(SLURM_CHECKS, "よくある質問を、予行演習のクラスターで実際に試した。", "slurm_questions.sh",
+    Shown(SLURM_CHECKS, "よくある質問を、予行演習のクラスターで実際に試しました。", "slurm_questions.sh",
           "source slurm_cluster.sh"),
     Shown(SLURM_CHECKS, "割り当てられたノードの一覧", "slurm_questions.sh", "node0\nnode1\n"),
-    Shown(SLURM_CHECKS, "salloc はノードを確保して、コマンドを 1 回実行する。", "slurm_questions.sh",
+    Shown(SLURM_CHECKS, "salloc はノードを確保して、コマンドを 1 回実行します。", "slurm_questions.sh",
           "node0\nnode1\ntask-"),  # each node once, then srun's files: the command ran once
-    Shown(SLURM_CHECKS, "scontrol show hostnames は、ジョブのノードを 1 行に 1 つずつ表示する。", "slurm_questions.sh",
+    Shown(SLURM_CHECKS, "scontrol show hostnames は、ジョブのノードを 1 行に 1 つずつ表示し", "slurm_questions.sh",
           "node0\nnode1\n"),
     Shown(SLURM_CHECKS, "タスクごとのファイルへ", "slurm_questions.sh", "task-2-0.out:node0\ntask-2-1.out:node1\n"),
-    Shown(SLURM_CHECKS, "srun の output に、ジョブの番号とタスクの番号を入れると、プロセスごとの出力が別々のファイルになる。",
+    Shown(SLURM_CHECKS, "srun の output にジョブの番号とタスクの番号を入れると、プロセスごとの出力が別々のファイルになります。",
           "slurm_questions.sh", "task-2-0.out:node0\ntask-2-1.out:node1\n"),
     Shown(SLURM_CHECKS, "%j はジョブの番号、%t はタスクの番号（= global_rank）", "slurm_questions.sh",
           "task-2-0.out:node0\ntask-2-1.out:node1\n"),  # job 2 (salloc's was 1), tasks 0 and 1
@@ -95,7 +88,7 @@ shown(
 
 docs(
     # sbatch.html: "sbatch submits a batch script to Slurm. [...] it may sit in the queue of pending jobs"
-    Docs(SLURM, "sbatch は、このスクリプトをジョブとしてキューに入れる。", SBATCH),
+    Docs(SLURM, "sbatch は、このスクリプトをジョブとしてキューに入れます。", SBATCH),
     # sbatch.html: "When the job allocation is finally granted for the batch script, Slurm runs a single copy
     # of the batch script on the first node in the set of allocated nodes."
     Docs(SLURM, "ノードが割り当てられると、スクリプトが先頭のノードで動き", SBATCH),
@@ -105,33 +98,31 @@ docs(
     Docs(SLURM, "投入し、ジョブが終わるまで待つ", SBATCH),
     # sbatch.html --time: "Set a limit on the total run time of the job allocation. [...] The default time
     # limit is the partition's default time limit."
-    Docs(SLURM, "実行時間の上限は time で指定でき、書かないとパーティションの既定値になる。", SBATCH),
+    Docs(SLURM, "実行時間の上限は time で指定でき、書かないとパーティションの既定値になります。", SBATCH),
     # sbatch.html: "sbatch submits a batch script to Slurm" (from where the reader is logged in: the login node)
-    Docs(SLURM, "ログインノードでスクリプトを保存して、sbatch で投入する。", SBATCH),
-    Docs(SLURM_GPU, "本番の学習は sbatch で計算ノードに投入する。", SBATCH),
     # Lightning's SLURM page: the submit script is the #SBATCH lines and `srun python3 train.py`, no torchrun
     # and nothing that starts Slurm itself
-    Docs(SLURM, "`srun` が各ノードで `train.py` を起動する（`torchrun` は不要）", LIGHTNING_SLURM),
-    Docs(SLURM, "クラスターではこの行は要らない。", LIGHTNING_SLURM),
+    Docs(SLURM, "`srun` が各ノードで `cli.py` を起動する（`torchrun` は不要）", LIGHTNING_SLURM),
+    Docs(SLURM, "クラスターではこの行は要りません。", LIGHTNING_SLURM),
     # gres.html, Running Jobs: "Jobs will not be allocated any generic resources unless specifically
     # requested at job submit time using the options: --gres, --gpus, ..."
-    Docs(SLURM_GPU, "`#SBATCH --gres=gpu:4`：書かないと GPU が割り当てられない", GRES),
+    Docs(SLURM_GPU, "`#SBATCH --gres=gpu:4`（書かないと GPU が割り当てられない）", GRES),
     # sbatch.html --gpus-per-node: "Specify the number of GPUs required for the job on each node included in
     # the job's resource allocation."; gres.html: --gres=gpu:<count>
-    Docs(SLURM_GPU, "gres は、ジョブに GPU を割り当てる指定で、gpus-per-node でもよい。", SBATCH),
-    Docs(SLURM_GPU, "gres は、ジョブに GPU を割り当てる指定で、gpus-per-node でもよい。", GRES),
-    Docs(SLURM_GPU, "学習率の調整が必要になることもある。", GPU_FAQ),
+    Docs(SLURM_GPU, "gres はジョブに GPU を割り当てる指定で、gpus-per-node でも構いません。", SBATCH),
+    Docs(SLURM_GPU, "gres はジョブに GPU を割り当てる指定で、gpus-per-node でも構いません。", GRES),
+    Docs(SLURM_GPU, "学習率の調整が必要になることもあります。", GPU_FAQ),
     # srun.html, filename pattern: "%j jobid of the running job", "%t task identifier (rank) relative to
     # current job. This will create a separate IO file per task."
     Docs(SLURM_CHECKS, "%j はジョブの番号、%t はタスクの番号（= global_rank）", SRUN),
-    Docs(SLURM_CHECKS, "srun の output に、ジョブの番号とタスクの番号を入れると、プロセスごとの出力が別々のファイルになる。",
+    Docs(SLURM_CHECKS, "srun の output にジョブの番号とタスクの番号を入れると、プロセスごとの出力が別々のファイルになります。",
          SRUN),
 )
 
 @claims(Claim(SLURM, "準備：SLURM のノード 2 台（node0 にログインした状態）"),
-        Claim(SLURM, "準備の行は予行演習用の道具で、PC の中に本物の SLURM のノードを 2 台起動する。"),
+        Claim(SLURM, "準備の行は予行演習用の道具で、PC の中に本物の SLURM のノードを 2 台起動します。"),
         Claim(SLURM, "ノードが割り当てられると、スクリプトが先頭のノードで動き"),  # "runs on node0"
-        Claim(SLURM_CHECKS, "バッチスクリプトの中でもそのまま使える。"))  # scontrol show hostnames in check.sbatch
+        Claim(SLURM_CHECKS, "バッチスクリプトの中でもそのまま使えます。"))  # scontrol show hostnames in check.sbatch
 def test_the_rehearsal_is_two_slurm_nodes_logged_in_on_node0(tmp_path):
     """The commands run as on node0 (a login node that is also a compute node), and a batch script on the
     first node of its job, where `scontrol show hostnames` lists the job's nodes."""
@@ -178,15 +169,15 @@ def slurm_job(monkeypatch, nodes: int, tasks_per_node: int, rank: int) -> None:
 
 
 @claims(Claim(SLURM, "Lightning は SLURM の環境変数からランクを読み"),
-        Claim(SLURM, "Lightning は SLURM の環境変数から、ランク、ノードの番号、プロセスの数を読む。"),
-        Claim(SLURM, "だから torchrun もランデブーの設定も要らない。"),
-        Claim(SLURM, "`srun` が各ノードで `train.py` を起動する（`torchrun` は不要）"),
+        Claim(SLURM, "Lightning は SLURM の環境変数から、ランク、ノードの番号、プロセスの数を読む"),
+        Claim(SLURM, "torchrun もランデブーの設定も要りません。"),
+        Claim(SLURM, "`srun` が各ノードで `cli.py` を起動する（`torchrun` は不要）"),
         Claim(SLURM, "ノードの数（= num_nodes）"),
         Claim(SLURM, "1 ノードのプロセスの数（= devices）"),
         Claim(SLURM_CHECKS, "`--ntasks-per-node` と `devices` がずれると、Lightning は学習を始める前にエラーで止まる"),
-        Claim(SLURM_CHECKS, "num_nodes が nodes と違うときも、Lightning はエラーにする。"),
+        Claim(SLURM_CHECKS, "num_nodes が nodes と違うときも Lightning はエラーにします"),
         Claim(SLURM_CHECKS, "%j はジョブの番号、%t はタスクの番号（= global_rank）"),
-        Claim(SLURM_CHECKS, "タスクの番号は、Lightning のグローバルランクと同じ。"))
+        Claim(SLURM_CHECKS, "タスクの番号は、Lightning のグローバルランクと同じです。"))
 def test_lightning_reads_the_ranks_from_slurm_and_refuses_a_mismatch(monkeypatch):
     from pytorch_lightning.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
 
@@ -208,7 +199,7 @@ def test_lightning_reads_the_ranks_from_slurm_and_refuses_a_mismatch(monkeypatch
         trainer(accelerator="cpu", devices=4, num_nodes=2, strategy="ddp")
 
 
-@claims(Claim(SLURM_CHECKS, "ただし 1 ノードに 1 プロセスのまま num_nodes を書き忘れると、エラーにならず、各ノードで別々の学習が始まってしまう。"))
+@claims(Claim(SLURM_CHECKS, "1 ノードに 1 プロセスのまま num_nodes を書き忘れると、エラーにならず、各ノードで別々の学習が始まってしまいます。"))
 def test_a_forgotten_num_nodes_with_one_process_per_node_is_no_error(monkeypatch):
     """What the deck's own job would do on the cluster with --trainer.num_nodes=1: every task trains alone, with a
     sampler of its own (the deck's RankReport then trips on its RandomSampler); here, what Lightning makes of
@@ -227,11 +218,11 @@ def test_a_forgotten_num_nodes_with_one_process_per_node_is_no_error(monkeypatch
 # a GPU cluster (devices faked: nothing is fitted on them)
 
 
-@claims(Claim(SLURM_GPU, "`train.py` はそのまま：`train.sbatch` のデバイスの行だけを変える"),
+@claims(Claim(SLURM_GPU, "`cli.py` はそのまま。`train.sbatch` のデバイスの行を変え、`fast_dev_run` と `RankReport` を外す"),
         Claim(SLURM_GPU, "`#SBATCH --ntasks-per-node=4`（= `devices`）"),
         Claim(SLURM_GPU, "`--trainer.accelerator=gpu`"),
         Claim(SLURM_GPU, "`--trainer.devices=4`（1 プロセスに GPU 1 台）"),
-        Claim(SLURM_GPU, "GPU のクラスターでは、1 ノードの GPU の数だけプロセスを起動し、各プロセスが GPU を 1 台使う。"))
+        Claim(SLURM_GPU, "GPU のクラスターでは、1 ノードの GPU の数だけプロセスを起動し、各プロセスが GPU を 1 台使います。"))
 def test_a_gpu_cluster_runs_one_process_per_gpu(monkeypatch):
     fake_gpus(monkeypatch, 4)
     for rank in range(8):
@@ -252,7 +243,7 @@ def test_lightning_ends_the_nccl_process_group_at_exit():
     assert "torch.distributed.destroy_process_group()" in inspect.getsource(distributed._destroy_dist_connection)
 
 
-@claims(Claim(SLURM_GPU, "実効バッチサイズは 128 × 8 プロセス = 1,024 になる。"))
+@claims(Claim(SLURM_GPU, "実効バッチサイズは 128 × 8 プロセス = 1,024 になる"))
 def test_each_process_loads_its_own_full_batch():
     from pytorch_lightning.trainer.states import RunningStage
 
@@ -266,10 +257,10 @@ def test_each_process_loads_its_own_full_batch():
 SRUN_HINT = "The `srun` command is available on your system but is not used."
 
 
-@claims(Claim(SLURM_GPU, "`The srun command is available on your system but is not used` と出たら：SLURM の計算機で "
+@claims(Claim(SLURM_GPU, "`The srun command is available on your system but is not used` は、`srun` のある計算機で "
                          "`srun` を使わずに学習を始めたという注意"),
         Claim(SLURM_GPU, "ログインノードでの試しなら気にしなくてよい"),
-        Claim(SLURM_GPU, "srun の注意は、srun コマンドのある計算機、つまりクラスターのログインノードなどで出る。"))
+        Claim(SLURM_GPU, "`train.sbatch` で `srun` を書き忘れると、この注意は出ずに、来ないプロセスを待ち続ける"))
 def test_the_srun_hint_on_a_login_node(monkeypatch, quiet):
     from pytorch_lightning.utilities.warnings import PossibleUserWarning
 
@@ -291,5 +282,11 @@ def test_the_srun_hint_on_a_login_node(monkeypatch, quiet):
     with warnings.catch_warnings():
         warnings.simplefilter("error", PossibleUserWarning)
         trainer(accelerator="cpu", devices=1, num_nodes=2, strategy="ddp")
+    # the batch script itself with srun forgotten has the job's variables too: no hint, and 8 processes expected
+    slurm_job(monkeypatch, nodes=2, tasks_per_node=4, rank=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PossibleUserWarning)
+        t = trainer(accelerator="cpu", devices=4, num_nodes=2, strategy="ddp")
+    assert t.world_size == 8 and t.strategy.cluster_environment.creates_processes_externally  # nobody starts the 7
     # the notebook's test (tests/support/notebook_warnings.py) lets a login node's run show it, for this slide
     assert any(p.search(f"/x/lightning_fabric/plugins/environments/slurm.py:204: {hint}") for p in ALLOWED.values())
