@@ -60,6 +60,12 @@ def cell_source(code: str) -> str:
     return code.removesuffix("\n")
 
 
+def plain(text: str) -> str:
+    """A speaker note (plain text, as Marp shows it) as Markdown that renders as written: `__main__`
+    stays itself, not bold."""
+    return re.sub(r"([\\`*_<>\[\]])", r"\\\1", text)
+
+
 def cell_id(kind: str, name: str, seen: dict[str, int]) -> str:
     """A stable nbformat id (at most 64 of [A-Za-z0-9-_]) from a block name or slide title."""
     base = f"{kind}-" + (re.sub(r"[^A-Za-z0-9_-]", "-", name) if kind in ("code", "out")
@@ -157,7 +163,7 @@ def build(path: Path) -> nbformat.NotebookNode:
                 cells.append(new_markdown_cell(f"{EXPECTED}\n\n```text\n{block.expected_output}```",
                                                id=cell_id("out", block.name, seen)))
         if slide.notes:
-            notes = "\n\n".join(note.text for note in slide.notes)
+            notes = "\n\n".join(plain(note.text) for note in slide.notes)
             cells.append(new_markdown_cell(f"{EXPLANATION}\n\n{notes}", id=cell_id("note", slide.title or notes, seen)))
 
     places = {slide.number: place(slide) for slide in model.slides}

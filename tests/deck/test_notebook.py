@@ -26,6 +26,7 @@ train.py fit --config ...``) must have run and written its checkpoint.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import re
@@ -38,6 +39,7 @@ import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
+from markdown_it import MarkdownIt
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
@@ -142,14 +144,25 @@ def test_every_module_is_written_piece_by_piece_before_its_first_use():
         assert all(i > at[-1] for i in users), f"{block.name}: used before its last piece is written"
 
 
-def test_every_slide_with_notes_has_its_explanation_cell():
+def rendered(source: str) -> str:
+    """The words a Markdown cell shows (CommonMark, as Jupyter renders it), whitespace collapsed."""
+    html_text = re.sub(r"<[^>]+>", " ", MarkdownIt("commonmark").render(source))
+    return " ".join(html.unescape(html_text).split())
+
+
+def test_every_slide_with_notes_has_its_explanation_cell_showing_the_notes_as_written():
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    explanations = [c for c in markdown(nb) if c.startswith(notebook.EXPLANATION)]
+    explanations = [rendered(c) for c in markdown(nb) if c.startswith(notebook.EXPLANATION)]
     slides = [s for s in model().slides if s.notes]
     assert slides and len(explanations) == len(slides)
     for slide in slides:
-        text = "\n\n".join(note.text for note in slide.notes)
-        assert f"{notebook.EXPLANATION}\n\n{text}" in explanations, f"slide {slide.number}「{slide.title}」"
+        text = " ".join(" ".join(note.text for note in slide.notes).split())
+        assert f"{rendered(notebook.EXPLANATION)} {text}" in explanations, f"slide {slide.number}「{slide.title}」"
+
+
+def test_a_note_shows_as_written():
+    note = 'if __name__ == "__main__": の下、a*b*c、<br>、[1](x)、`x`、\\n'
+    assert rendered(notebook.plain(note)) == " ".join(note.split())
 
 
 def test_every_expected_output_follows_its_block():
