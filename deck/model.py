@@ -37,9 +37,6 @@ TOOL_COMMENT = re.compile(json.loads((Path(__file__).parent / "markers.json").re
 CODEBLOCKS_MARKER = re.compile(r"^[-\s]*pytest-codeblocks:(.*?)[-\s]*$", re.S)
 PYTEST_MARK = re.compile(r"^[-\s]*(pytest\.mark\..*?)[-\s]*$", re.S)
 SNIPPET_MARKER = re.compile(r"^[-\s]*snippet:\s*(\S+)\s*$")
-# <!-- notebook: first -->: the notebook runs this block right after its install cell (set-up that every
-# later cell needs, shown on an appendix slide of the deck); the deck itself runs it in place.
-NOTEBOOK_MARKER = re.compile(r"^[-\s]*notebook:\s*(first)\s*$")
 SNIPPET_NAME = re.compile(r"[a-z][a-z0-9_]*")
 MODULE_HEADER = re.compile(r"#\s*([A-Za-z_][A-Za-z0-9_]*\.py)\s*$")
 # Marpit's directives (marpit/lib/markdown/directives/directives.js) and marp-core's own.
@@ -180,7 +177,6 @@ class Block:
     marks: list[str]
     name: str = ""  # its snippet file: ``litmodule.py`` (module header) or ``<snippet id>.py``
     expected: Fence | None = None
-    notebook_first: bool = False  # <!-- notebook: first --> (NOTEBOOK_MARKER)
 
     @property
     def first(self) -> Piece:
@@ -362,7 +358,7 @@ def _blocks(deck: Deck) -> list[Block]:
         events += [(c.line, 0, c) for c in slide.comments if c.kind == "marker"]
         events += [(f.line, 1, (f, slide)) for f in slide.fences]
     blocks: list[Block] = []
-    marker, marks, name, first = None, [], None, False
+    marker, marks, name = None, [], None
     for line, _, item in sorted(events, key=lambda e: (e[0], e[1])):
         if isinstance(item, Comment):
             if m := CODEBLOCKS_MARKER.match(item.text):
@@ -371,8 +367,6 @@ def _blocks(deck: Deck) -> list[Block]:
                 marks.append(m.group(1))
             elif m := SNIPPET_MARKER.match(item.text):
                 name = m.group(1)
-            elif NOTEBOOK_MARKER.match(item.text):
-                first = True
             continue
         fence, slide = item
         where = deck.where(fence.line)
@@ -394,7 +388,7 @@ def _blocks(deck: Deck) -> list[Block]:
                     "Use exactly ```python, ```sh or ```bash; a block that must not run gets "
                     '<!-- pytest.mark.skip(reason="...") --> and says why on the slide.'
                 )
-            block = Block(deck, [Piece(fence, slide)], marks, notebook_first=first)
+            block = Block(deck, [Piece(fence, slide)], marks)
             header = MODULE_HEADER.match(fence.code.split("\n", 1)[0])
             if header and fence.info == "python":
                 block.name = header.group(1)
@@ -411,7 +405,7 @@ def _blocks(deck: Deck) -> list[Block]:
             else:
                 block.name = f"{name}.{RUNNABLE[fence.info]}"
             blocks.append(block)
-            marks, name, first = [], None, False
+            marks, name = [], None
         marker = None
     _agree_with_pytest_codeblocks(deck, blocks)
     return blocks

@@ -1,26 +1,34 @@
-"""The deck as a Jupyter notebook: PyTorchLightningExampleOnMNIST.ipynb.
+"""The deck as a Jupyter notebook that teaches alone: PyTorchLightningExampleOnMNIST.ipynb.
 
-Many readers run the code in Jupyter or Colab, not in a terminal. The notebook is generated from
-the deck (`make generate`), so it cannot drift either: a first cell with the install line, then per
-slide a Markdown cell (its text, no speaker notes) and the slide's code in deck order. Modules
-(``# litmodule.py``) are inlined as cells, so the ``from litmodule import ...`` lines are dropped;
-a module continued over several slides becomes one cell after its last slide, or earlier, just
-before the first cell that imports it (the demo Trainer of quick.py is on an appendix slide). A
-block marked ``<!-- notebook: first -->`` (set-up shown in the appendix) runs right after the
-install cell. Blocks the deck
-does not run are shown as Markdown code, and expected outputs are left to the run. So are the
-blocks that belong in a terminal: a script module (``if __name__ == "__main__":``, such as
-``train.py`` with ``LightningCLI``, which would parse the kernel's own arguments) and every shell
-block but the install line (``torchrun train.py`` needs the modules saved as files).
+Many readers run the code in Jupyter or Colab, not in a terminal, and many never heard the talk. The
+notebook is generated from the deck (`make generate`), so it cannot drift. Per slide, in this order:
 
-Cell ids come from block names and slide titles, never positions: inserting a slide renumbers
-nothing.
+- the slide's text (a Markdown cell), its figures embedded as ``data:`` URIs: Colab resolves neither a
+  path next to the notebook nor a cell attachment, and shows a PNG ``data:`` URI (its own way of
+  inserting an image); it shows no SVG in a text cell at all, whatever the form (googlecolab/colabtools
+  issues 2092 and 3836), so an SVG figure shows there only where the slide's PNG would;
+- each piece of code on the slide, as its own cell: a module (``# litmodule.py`` on line 1) is written
+  to its file with ``%%writefile litmodule.py`` and each continued piece appended with
+  ``%%writefile -a litmodule.py``, so the text of each part stays beside its code and later cells
+  ``import`` it as the deck does (a module is complete before the first cell that uses it: its slides
+  come just before that cell's slide, as the appendix's ``quick.py`` does); the install block becomes
+  ``%pip``; another shell block runs as ``%%bash`` (``python train.py fit --config ...``), except one
+  that needs the repository's rehearsal tools (``source two_nodes.sh``), shown with the reason;
+- 「期待される出力」 after the block's last piece, where the slide shows one;
+- 「解説」: the slide's speaker notes, what the talk says about it.
+
+The slides come in deck order, with these moves: the install slide and any slide marked
+``<!-- notebook: first -->`` right after the title slide (set-up every later cell needs, such as the
+appendix's display settings), and a slide marked ``<!-- notebook: last -->`` at the end (the closing
+exercise). Cell ids come from block names and slide titles, never positions: inserting a slide
+renumbers nothing.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import os
+import mimetypes
 import re
 from pathlib import Path
 
@@ -28,91 +36,141 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import deck
-from deck.paths import NOTEBOOK
+from deck.paths import ROOT
+
+EXPLANATION = "**解説**"
+EXPECTED = "**期待される出力**"
+NOT_RUN = "（実行しないコード）"
+# The scripts the cluster slides source (harness/blocks.py puts this folder on PATH for the deck's run).
+REHEARSAL = ROOT / "tools" / "rehearsal"
+PLACE = re.compile(r"^[-\s]*notebook:\s*(.*?)[-\s]*$", re.S)
+PLACES = ("first", "last")
+IMAGE = re.compile(r"(!\[[^\]]*\]\()([^)\s]+)(\))")
+USES = re.compile(r"^\s*(?:from|import)\s+(\w+)|\b(\w+)\.py\b", re.M)  # imports, and `python train.py`
 
 
 def shell_cell(code: str) -> str:
-    """A shell block as notebook code: `%pip` installs into the kernel's own environment."""
-    lines = []
-    for line in code.splitlines():
-        if line.startswith("pip "):
-            lines.append(f"%{line}")
-        elif line.strip() and not line.lstrip().startswith("#"):
-            lines.append(f"!{line}")
-        else:
-            lines.append(line)
-    return "\n".join(lines)
+    """The install block as notebook code: `%pip` installs into the kernel's own environment."""
+    return "\n".join(f"%{line}" if line.startswith("pip ") else line for line in code.splitlines())
 
 
-def python_cell(code: str, modules: set[str]) -> str:
-    """A Python block with the imports of the deck's own modules removed (they are cells above)."""
-    own = re.compile(rf"^from ({'|'.join(map(re.escape, sorted(modules)))}) import .*\n", re.M)
-    code = own.sub("", code) if modules else code
-    return re.sub(r"\n{4,}", "\n\n\n", code).strip("\n")  # at most two blank lines, as PEP 8
+def cell_source(code: str) -> str:
+    """A piece of code as a cell's source: IPython ends a cell with one newline (so `%%writefile`
+    writes the piece byte for byte); a cell has none of its own."""
+    return code.removesuffix("\n")
+
+
+def plain(text: str) -> str:
+    """A speaker note (plain text, as Marp shows it) as Markdown that renders as written: `__main__`
+    stays itself, not bold."""
+    return re.sub(r"([\\`*_<>\[\]])", r"\\\1", text)
 
 
 def cell_id(kind: str, name: str, seen: dict[str, int]) -> str:
     """A stable nbformat id (at most 64 of [A-Za-z0-9-_]) from a block name or slide title."""
-    base = f"{kind}-" + (re.sub(r"[^A-Za-z0-9_-]", "-", name) if kind == "code"
+    base = f"{kind}-" + (re.sub(r"[^A-Za-z0-9_-]", "-", name) if kind in ("code", "out")
                          else hashlib.sha1(name.encode()).hexdigest()[:10])
     seen[base] = seen.get(base, 0) + 1
     return base if seen[base] == 1 else f"{base}-{seen[base]}"
 
 
-# An image link relative to the deck (figures/x.svg), which the notebook, one folder up, must prefix.
-RELATIVE_IMAGE = re.compile(r"(!\[[^\]]*\]\()(?![a-z][a-z0-9+.-]*:|/|#)", re.I)
-MAIN_GUARD = re.compile(r"^if __name__ == [\"']__main__[\"']:", re.M)
+def place(slide: deck.Slide) -> str:
+    """'first', 'last' or '' for a slide, from its <!-- notebook: ... --> marker."""
+    found = ""
+    for comment in slide.comments:
+        if comment.kind == "marker" and (m := PLACE.match(comment.text)):
+            if m.group(1) not in PLACES:
+                raise deck.DeckError(f"{slide_where(slide, comment.line)}: unknown <!-- notebook: {m.group(1)} --> "
+                                     f"(known: {', '.join(PLACES)})")
+            found = m.group(1)
+    return found
 
 
-def for_terminal(block: deck.Block) -> bool:
-    """A block a reader runs in a terminal, not in a kernel (the install block excepted by the caller)."""
-    return block.info in ("sh", "bash") or bool(block.is_module and MAIN_GUARD.search(block.code))
+def slide_where(slide: deck.Slide, line: int) -> str:
+    return f"line {line} (slide {slide.number}「{slide.title}」)"
+
+
+def with_figures(text: str, folder: Path, slide: deck.Slide) -> str:
+    """The slide's text with each image linked from the deck embedded as a data: URI."""
+    def embed(m: re.Match) -> str:
+        src = m.group(2)
+        if re.match(r"[a-z][a-z0-9+.-]*:", src, re.I):
+            return m.group(0)
+        path = folder / src
+        if not path.is_file():
+            raise deck.DeckError(f"slide {slide.number}「{slide.title}」: image {src} not found (make figures)")
+        mime = mimetypes.guess_type(path.name)[0]
+        return f"{m.group(1)}data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}{m.group(3)}"
+    return IMAGE.sub(embed, text)
+
+
+def rehearsal_script(code: str) -> str | None:
+    """The repository's rehearsal script a shell block needs (two_nodes.sh), if any."""
+    return next((p.name for p in sorted(REHEARSAL.glob("*.sh")) if re.search(rf"\b{re.escape(p.name)}\b", code)), None)
 
 
 def build(path: Path) -> nbformat.NotebookNode:
     model = deck.load(path)
-    by_module = {b.name.removesuffix(".py"): b for b in model.blocks if b.is_module}  # import name -> its block
-    modules = set(by_module)
-    after_slide: dict[int, list[deck.Block]] = {}
+    modules = {b.name.removesuffix(".py"): b for b in model.blocks if b.is_module}  # import name -> its block
+    on_slide: dict[int, list[tuple[deck.Block, int]]] = {}  # slide number -> (block, piece index), in deck order
     for block in model.blocks:
-        after_slide.setdefault(block.pieces[-1].slide.number, []).append(block)
-
-    seen: dict[str, int] = {}
-    placed: set[str] = set()  # modules whose cell is already in (before their first import, or in place)
-
-    def code_cells(block: deck.Block) -> list:
-        """The block's cell, after the cells of the deck modules it imports that are not placed yet."""
-        cells = []
-        for name in re.findall(r"^(?:from|import) (\w+)", block.code, re.M):
-            if name in by_module and name not in placed and by_module[name] is not block:
-                placed.add(name)
-                cells += code_cells(by_module[name])
-        if block.is_module:
-            placed.add(block.name.removesuffix(".py"))
-        return cells + [new_code_cell(python_cell(block.file_text, modules), id=cell_id("code", block.name, seen))]
-
-    folder = Path(os.path.relpath(path.resolve().parent, NOTEBOOK.parent)).as_posix()  # the deck's, seen from the notebook
+        for index, piece in enumerate(block.pieces):
+            on_slide.setdefault(piece.slide.number, []).append((block, index))
     install = next((b for b in model.blocks if b.info in ("sh", "bash") and "pip install" in b.code), None)
-    cells = [new_code_cell(shell_cell(install.code), id=cell_id("code", install.name, seen))] if install else []
-    for block in (b for b in model.blocks if b.notebook_first):
-        cells += code_cells(block)
-    for slide in model.slides:
+    seen: dict[str, int] = {}
+    cells: list = []
+    done: set[int] = set()
+    written: dict[str, int] = {}  # module -> pieces written so far
+
+    def uses(block: deck.Block, code: str) -> set[str]:
+        return {a or b for a, b in USES.findall(code)} & modules.keys() - {block.name.removesuffix(".py")}
+
+    def piece_cells(block: deck.Block, index: int) -> list:
+        code = block.pieces[index].code
+        name = block.name
+        if block is install:
+            return [new_code_cell(shell_cell(code), id=cell_id("code", name, seen))]
+        if block.skipped or (block.info != "python" and rehearsal_script(block.code)):
+            why = NOT_RUN if block.skipped else (
+                f"（リポジトリの `tools/rehearsal/{rehearsal_script(block.code)}` で PC の中にノードを作って試すコード："
+                "ノートブックでは実行しない。リポジトリを clone した Linux の端末で実行する）")
+            return [new_markdown_cell(f"{why}\n\n```{block.info}\n{code}```", id=cell_id("code", name, seen))]
+        for module in sorted(uses(block, code)):
+            if written.get(module, 0) < len(modules[module].pieces):
+                raise deck.DeckError(f"{block.where()}: uses {module}.py before the notebook has written all of it "
+                                     "(its slides cannot come first: they use this block)")
+        if block.is_module:
+            written[name.removesuffix(".py")] = index + 1
+            magic = "%%writefile -a" if index else "%%writefile"
+            return [new_code_cell(f"{magic} {name}\n{cell_source(code)}", id=cell_id("code", name, seen))]
+        if block.info == "python":
+            return [new_code_cell(cell_source(code), id=cell_id("code", name, seen))]
+        return [new_code_cell(f"%%bash\n{cell_source(code)}", id=cell_id("code", name, seen))]
+
+    def emit(slide: deck.Slide) -> None:
+        if slide.number in done:
+            return
+        done.add(slide.number)
+        pieces = on_slide.get(slide.number, [])
+        for module in sorted({m for block, i in pieces for m in uses(block, block.pieces[i].code)}):
+            for piece in modules[module].pieces:  # the module's slides first, whole
+                emit(piece.slide)
         if text := slide.prose.strip():
-            text = RELATIVE_IMAGE.sub(rf"\g<1>{folder}/", text)
-            cells.append(new_markdown_cell(text, id=cell_id("md", slide.title or text, seen)))
-        for block in after_slide.get(slide.number, []):
-            if block is install or block.notebook_first or (block.is_module and block.name.removesuffix(".py") in placed):
-                continue
-            if block.skipped:
-                source = f"（実行しないコード）\n\n```{block.info}\n{block.code}```"
-                cells.append(new_markdown_cell(source, id=cell_id("code", block.name, seen)))
-            elif for_terminal(block):
-                source = f"（ターミナルで実行するコード。ノートブックでは実行しない）\n\n```{block.info}\n{block.file_text}```"
-                cells.append(new_markdown_cell(source, id=cell_id("code", block.name, seen)))
-            elif block.info == "python":
-                cells += code_cells(block)
-            else:
-                cells.append(new_code_cell(shell_cell(block.code), id=cell_id("code", block.name, seen)))
+            cells.append(new_markdown_cell(with_figures(text, path.parent, slide), id=cell_id("md", slide.title or text, seen)))
+        for block, index in pieces:
+            cells.extend(piece_cells(block, index))
+            if index == len(block.pieces) - 1 and block.expected_output is not None:
+                cells.append(new_markdown_cell(f"{EXPECTED}\n\n```text\n{block.expected_output}```",
+                                               id=cell_id("out", block.name, seen)))
+        if slide.notes:
+            notes = "\n\n".join(plain(note.text) for note in slide.notes)
+            cells.append(new_markdown_cell(f"{EXPLANATION}\n\n{notes}", id=cell_id("note", slide.title or notes, seen)))
+
+    places = {slide.number: place(slide) for slide in model.slides}
+    first = [s for s in model.slides if places[s.number] == "first" or (install and s is install.first.slide)]
+    last = [s for s in model.slides if places[s.number] == "last"]
+    for slide in model.slides[:1] + first + [s for s in model.slides if places[s.number] != "last"] + last:
+        emit(slide)
     return new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},

@@ -8,9 +8,6 @@ ALLOWED = {
     # (the note of 付録：特徴 5 (2/2) says so). Not shown on this machine's Python 3.11.
     "os.fork() with threads (Python >= 3.12)": re.compile(
         r"This process \(pid=\d+\) is multi-threaded, use of fork\(\) may lead to deadlocks"),
-    # Lightning's model summary cannot size bf16 weights and says so; the flags slide trains in bf16 on
-    # purpose (よく使うフラグ). A reader who uses precision="bf16-mixed" sees the same line.
-    "the model summary under bf16-mixed": re.compile(r"Precision bf16-mixed is not supported by the model summary"),
     # This machine's pip.conf names local index folders that do not hold every package; a reader's
     # pip has no such configuration. Only in the install cell.
     "this machine's pip configuration": re.compile(

@@ -172,10 +172,14 @@ def test_a_block_needs_a_good_stable_name(tmp_path: Path, marker: str, error: st
         write_deck(tmp_path, f"# 名前\n\n{marker}```python\nprint(1)\n```\n").blocks
 
 
-def test_the_notebook_runs_set_up_first_and_defines_a_module_before_its_first_use(tmp_path: Path):
+def test_the_notebook_runs_set_up_first_writes_a_module_before_its_first_use_and_the_exercise_last(tmp_path: Path):
     from tools import notebook
 
     model = write_deck(tmp_path, """\
+        # 題
+
+        ---
+
         # 使う
 
         <!-- snippet: use -->
@@ -187,13 +191,36 @@ def test_the_notebook_runs_set_up_first_and_defines_a_module_before_its_first_us
 
         ---
 
+        # 付録：練習
+
+        <!-- notebook: last -->
+        <!-- snippet: exercise -->
+        ```python
+        greet()
+        ```
+
+        ---
+
         # 付録：定義
 
         ```python
         # helper.py
         def greet():
+        ```
+
+        <!-- pytest-codeblocks:cont -->
+        ```python
             print("hi")
         ```
+
+        <!-- pytest-codeblocks:expected-output -->
+        ```text
+        hi
+        ```
+
+        この関数を使う
+
+        <!-- 定義の解説 -->
 
         ---
 
@@ -205,7 +232,19 @@ def test_the_notebook_runs_set_up_first_and_defines_a_module_before_its_first_us
         import warnings
         ```
         """)
-    assert [b.notebook_first for b in model.blocks] == [False, False, True]
-    cells = [c for c in notebook.build(model.path).cells if c.cell_type == "code"]
-    assert [c.source.splitlines()[0] for c in cells] == ["import warnings", "# helper.py", "greet()"]
-    assert "<!--" not in "".join(c.source for c in notebook.build(model.path).cells)  # the marker is hidden
+    cells = notebook.build(model.path).cells
+    assert [c.source.splitlines()[0] for c in cells] == [
+        "# 題", "# 付録：準備", "import warnings",
+        "# 付録：定義", "%%writefile helper.py", "%%writefile -a helper.py", notebook.EXPECTED, notebook.EXPLANATION,
+        "# 使う", "from helper import greet",
+        "# 付録：練習", "greet()"]
+    assert cells[6].source == f"{notebook.EXPECTED}\n\n```text\nhi\n```" and cells[7].source.endswith("定義の解説")
+    assert "<!--" not in "".join(c.source for c in cells)  # the markers are hidden
+
+
+def test_an_unknown_notebook_marker_is_an_error(tmp_path: Path):
+    from tools import notebook
+
+    model = write_deck(tmp_path, "# 付録：準備\n\n<!-- notebook: frist -->\n")
+    with pytest.raises(deck.DeckError, match=r"line 7 \(slide 1「付録：準備」\): unknown <!-- notebook: frist --> \(known: first, last\)"):
+        notebook.build(model.path)
