@@ -2,7 +2,6 @@ import os
 from pathlib import Path
 
 import torch
-
 from tabular import TabularModule, load_csv
 
 run = max(Path("my_data/lightning_logs").glob("version_*"), key=os.path.getmtime)

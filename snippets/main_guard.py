@@ -13,5 +13,4 @@ class ParallelDataModule(LitDataModule):
 if __name__ == "__main__":  # ないと spawn・forkserver で RuntimeError になる
     trainer = quick_trainer(max_steps=5, limit_val_batches=0)
     trainer.fit(LitModule(), ParallelDataModule())
-    workers = trainer.train_dataloader.num_workers
-    print(f"{trainer.global_step} ステップ、ワーカー {workers} 個")
+    print(trainer.global_step, trainer.train_dataloader.num_workers)  # ステップ数、ワーカー数

@@ -7,4 +7,3 @@ x = (rng.normal(size=(400, 8)) + 0.8 * label[:, None] * rng.normal(size=8)) * sc
 header = ",".join([f"x{i}" for i in range(8)] + ["label"])  # 1 行目は列名、最後の列がクラス
 np.savetxt("my_data.csv", np.column_stack([x, label]), delimiter=",",
            header=header, comments="")
-print(open("my_data.csv").readline().strip())

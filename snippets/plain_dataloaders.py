@@ -14,4 +14,3 @@ train_set, val_set = random_split(full, [0.9, 0.1], generator=seed)
 trainer = quick_trainer(max_steps=5)
 trainer.fit(LitModule(), DataLoader(train_set, batch_size=128, shuffle=True),
             DataLoader(val_set, batch_size=128))
-print(trainer.global_step)

@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import torch
@@ -6,7 +5,7 @@ import torch
 from litdatamodule import LitDataModule
 from litmodule import LitModule
 
-run = max(Path("lightning_logs").glob("version_*"), key=os.path.getmtime)  # 最新の実行
+run = max(Path("lightning_logs").glob("version_*"), key=lambda p: p.stat().st_mtime)
 model = LitModule.load_from_checkpoint(run / "checkpoints/best.ckpt").eval()  # 評価モード
 data = LitDataModule()
 data.prepare_data()

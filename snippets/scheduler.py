@@ -1,6 +1,4 @@
 import torch
-from torch.optim.lr_scheduler import OneCycleLR
-
 from litdatamodule import LitDataModule
 from litmodule import LitModule
 from quick import quick_trainer  # 数ステップで止まるデモ用
@@ -10,9 +8,9 @@ class OneCycleModule(LitModule):
     def configure_optimizers(self):
         optimizer = torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
         steps = self.trainer.estimated_stepping_batches  # 学習全体のステップ数
-        scheduler = OneCycleLR(optimizer, max_lr=10 * self.hparams.lr, total_steps=steps)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=10 * self.hparams.lr, total_steps=steps)
         return [optimizer], [{"scheduler": scheduler, "interval": "step"}]  # ステップごと
-
 
 trainer = quick_trainer(max_steps=20)
 trainer.fit(OneCycleModule(), LitDataModule())

@@ -1,20 +1,17 @@
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import torch
 
 from litdatamodule import LitDataModule
 from litmodule import LitModule
 
-run = max(Path("lightning_logs").glob("version_*"), key=os.path.getmtime)  # 最新の実行
+run = max(Path("lightning_logs").glob("version_*"), key=lambda p: p.stat().st_mtime)
 model = LitModule.load_from_checkpoint(run / "checkpoints/best.ckpt").eval()
 data = LitDataModule()
 data.prepare_data()
 data.setup("test")
-x, y = next(iter(data.test_dataloader()))
-with torch.no_grad():
-    pred = model(x.to(model.device)).argmax(dim=1).cpu()
+x, y = next(iter(data.test_dataloader()))  # テスト画像の先頭 10 枚を描く
+pred = model(x.to(model.device)).argmax(dim=1).cpu()  # 整数の予測：勾配はつながらない
 fig, axes = plt.subplots(1, 10, figsize=(10, 1.4))
 for ax, image, p, label in zip(axes, x, pred, y):
     ax.imshow(image[0], cmap="gray_r")

@@ -13,8 +13,7 @@ if __name__ == "__main__":  # num_workers を増やすときに必要
     best = ModelCheckpoint(monitor="val_loss", filename="best")
     stop = EarlyStopping(monitor="val_loss", patience=20)  # 検証は 60 行：ぶれるので長めに
     trainer = pl.Trainer(max_epochs=500, devices=1, callbacks=[best, stop],  # 500 は上限
-                         log_every_n_steps=5,  # 1 エポックの 9 ステップより小さく
-                         default_root_dir="my_data")  # 実験ごとのフォルダー
+                         log_every_n_steps=5, default_root_dir="my_data")  # 9 より小さく
     train = DataLoader(train_set, batch_size=32, shuffle=True)  # 280 行 ÷ 32 = 9 ステップ
     trainer.fit(model, train, DataLoader(val_set, batch_size=64))
     trainer.test(dataloaders=DataLoader(test_set, batch_size=64), ckpt_path="best")

@@ -48,7 +48,7 @@ CHECKED_WITH = "2.6.6"  # the version the deck states it was checked with (イ�
 shown(
     Shown(TABULAR_3, "重みと一緒にチェックポイントに保存されるので、別のプロセスで読み込んでも同じ前処理で予測できます。",
           "check_tabular.py", STATISTICS_CAME_BACK),
-    Shown(TABULAR_5, "学習して、読み込み直したモデルでテスト用の行を予測する", "check_tabular.py",
+    Shown(TABULAR_5, "学習を終えたら、新しいプロセスで最良の重みを読み込み、テスト用の行を予測します。", "check_tabular.py",
           "多数派のクラスより正確: True"),
     Shown(TABULAR_5, "バッファーに入れた平均と標準偏差も、チェックポイントから戻っています。", "check_tabular.py",
           STATISTICS_CAME_BACK),
@@ -62,7 +62,7 @@ shown(
     Shown(SCHED, "return [optimizer], [{\"scheduler\": scheduler, \"interval\": \"step\"}]  # ステップごと",
           "scheduler.py", "更新 20 回"),
     Shown(SCHED, "interval を step にしたので、スケジューラーも 20 回更新されました。", "scheduler.py", "全体 20 ステップ、更新 20 回"),
-    Shown(GUARD, "def train_dataloader(self):  # 2 つのワーカーで読み込む", "main_guard.py", "ワーカー 2 個"),
+    Shown(GUARD, "def train_dataloader(self):  # 2 つのワーカーで読み込む", "main_guard.py", "5 2\n"),
     Shown(DDP_2, "CPU の 2 プロセスで分散学習（gloo）。`DataLoader` にはサンプラーを渡していない", "ddp_sampler.py",
           "global_rank=1 node_rank=0 world_size=2  DistributedSampler"),
     Shown(DDP_2, "2 つのプロセスが、それぞれ DistributedSampler で 54,000 枚の半分ずつを受け持っています。",
@@ -85,7 +85,7 @@ shown(
 )
 
 docs(
-    Docs(GUARD, "macOS・Windows・Python 3.14 以降の Linux では、ワーカーがスクリプトを読み込み直す", START_METHODS),
+    Docs(GUARD, "macOS、Windows、Python 3.14 以降の Linux では、ワーカーがスクリプトを読み込み直します。", START_METHODS),
     Docs(GUARD, "macOS と Windows は spawn、Python 3.14 以降の Linux は forkserver が既定で、ガードがないと止まります。",
          START_METHODS),
     Docs(STRATEGY, "スクリプト | `\"ddp\"` | 推奨", GPU_INTERMEDIATE),
@@ -102,7 +102,7 @@ docs(
 
 
 @claims(Claim(QUICK, "数ステップで止まり、記録もチェックポイントも残さない"),
-        Claim(QUICK, "`fast_dev_run=N` に近い。こちらは学習のステップ数と検証のバッチ数を別々に選べる"),
+        Claim(QUICK, "`fast_dev_run=N` と違い、学習と検証のバッチ数を別々に選べる"),
         Claim(QUICK, "fast_dev_run に整数を渡しても数バッチで止まりますが、記録やチェックポイントや EarlyStopping は必ず止まり、"
                      "検証も同じ数のバッチになります。"))
 def test_the_demo_flags_leave_nothing_and_fast_dev_run_drops_even_a_given_logger(quiet):

@@ -48,7 +48,7 @@ shown(
     Shown(DATA_1, "必須ではなく、DataLoader をそのまま Trainer に渡しても構いません。", "plain_dataloaders.py", "5"),
     Shown(DATA_2, "def setup(self, stage: str):  # 各プロセスで呼ばれる", "ddp_sampler.py",
           "global_rank=1 node_rank=0 world_size=2  DistributedSampler: 27,000 / 54,000 枚"),
-    Shown(DATA_3, "`num_workers` で読み込みを並列にできる", "main_guard.py", "ワーカー 2 個"),
+    Shown(DATA_3, "`num_workers` で読み込みを並列にできる", "main_guard.py", "5 2\n"),
 )
 
 docs(
@@ -263,7 +263,7 @@ class PerRank(BoringModel):
 
 @claims(Claim(MODULE_3, "sync_dist は、複数のプロセスで学習するときに、全プロセスの値を平均してから記録する指定です。"),
         Claim(MODULE_3, "1 プロセスなら何もしないので、付けたままで構いません。"),
-        Claim("付録：SLURM（2/3）：GPU クラスターでは", "検証・テストの `self.log` には `sync_dist=True`。ないと記録はランク 0 の担当分だけの値"))
+        Claim("付録：SLURM（2/3）：GPU クラスターでは", "検証とテストの self.log には sync_dist=True を付けます。ないと、記録はランク 0 の担当分だけの値になります。"))
 def test_metrics_are_per_process_unless_sync_dist(quiet):
     logged = {}
     for sync_dist in (False, True):  # two CPU processes, as the deck's 特徴 5 run
@@ -304,7 +304,7 @@ def test_mnist_has_10000_test_images():
 
 
 @claims(Claim(DATA_2, "枚数ではなく割合で書くと、データの数が変わってもそのまま動きます。"),
-        Claim(OWN, "54,000 ÷ 128 = 422"),
+        Claim(OWN, "280 ÷ 32 = 9（MNIST は 422）"),
         Claim(OWN, "280 ÷ 32 = 9"),
         Claim(OWN, "`[0.7, 0.15, 0.15]`"),
         Claim(TABULAR_2, "return random_split(data, [0.7, 0.15, 0.15], generator=seed)  # 割合なら何行でも動く"),

@@ -28,7 +28,7 @@ shown(
           "DistributedSampler: 27,000 / 54,000 枚"),
     Shown(SIX, "6. `LightningModule` は `torch.nn.Module` に機能を足したもの", "is_nn_module.py", "True\n"),
     Shown(SIX, "1 と 2 は本編の「Trainer は、いつものループと同じ計算をしている」で確かめました。", "same_loss.py", "PyTorch:   "),
-    Shown(SAME, "loss が一致する", "same_loss.py", "PyTorch:   "),
+    Shown(SAME, "loss は小数点以下 4 桁まで一致します。", "same_loss.py", "PyTorch:   "),
     Shown(SAME, "loss は小数点以下 4 桁まで一致します。", "same_loss.py", "PyTorch:   "),
     Shown(SAME, "Trainer は、あのループと同じ計算を、決まった順番で呼んでいるだけです。", "same_loss.py", "PyTorch:   "),
     Shown(SAME, "どちらも CPU で比べています。", "same_loss.py", 'quick_trainer(accelerator="cpu"'),

@@ -200,7 +200,7 @@ class PerEpoch(BoringModel):
 @claims(Claim(EPOCH_LOG, 'self.log("train_loss", loss, on_epoch=True)  # エポックの平均も記録する'),
         Claim(EPOCH_LOG, "`self.log` は既定で 50 ステップごとに記録する。`on_epoch=True` ならエポックの平均も残る"),
         Claim(EPOCH_LOG, "データが少ないと、学習全体でも数点しか残らないので、on_epoch=True でエポックごとの平均も記録しておきます。"),
-        Claim(VALUES, "50 に届かない。`on_epoch=True` と、`log_every_n_steps` を 1 エポックより小さく"))
+        Claim(VALUES, "`on_epoch=True` と、`log_every_n_steps` を 1 エポックより小さく"))
 def test_with_3_steps_per_epoch_only_on_epoch_leaves_train_loss_points(quiet):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -232,7 +232,7 @@ def test_with_3_steps_per_epoch_only_on_epoch_leaves_train_loss_points(quiet):
 
 @claims(Claim(BEST, "max_epochs は上限で、学習を止めるのは EarlyStopping です。"),
         Claim(BEST, 'stop = EarlyStopping(monitor="val_loss", patience=5)  # 5 回続けて改善しなければ止める'),
-        Claim(VALUES, "1 エポックが短いので上限は大きく（500 など）。止めるのは `EarlyStopping`"))
+        Claim(VALUES, "上限として大きく（500 など）。止めるのは `EarlyStopping`"))
 def test_early_stopping_ends_the_run_before_the_max_epochs_cap(quiet, rank_zero_log, caplog):
     from pytorch_lightning.callbacks.early_stopping import EarlyStoppingReason
 

@@ -218,7 +218,7 @@ def test_a_forgotten_num_nodes_with_one_process_per_node_is_no_error(monkeypatch
 # a GPU cluster (devices faked: nothing is fitted on them)
 
 
-@claims(Claim(SLURM_GPU, "`cli.py` はそのまま。`train.sbatch` のデバイスの行を変え、`fast_dev_run` と `RankReport` を外す"),
+@claims(Claim(SLURM_GPU, "cli.py はそのままで、train.sbatch のデバイスの行を変え、fast_dev_run と RankReport を外します。"),
         Claim(SLURM_GPU, "`#SBATCH --ntasks-per-node=4`（= `devices`）"),
         Claim(SLURM_GPU, "`--trainer.accelerator=gpu`"),
         Claim(SLURM_GPU, "`--trainer.devices=4`（1 プロセスに GPU 1 台）"),

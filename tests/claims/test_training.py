@@ -28,9 +28,9 @@ PRECISION = "https://lightning.ai/docs/pytorch/stable/common/precision_basic.htm
 STATISTICS_CAME_BACK = "学習用の統計も戻った: True"  # check_tabular.py: the buffers, from the checkpoint, in a new process
 
 shown(
-    Shown(PREDICT, "保存したファイルから読み込む。前の実行の変数には頼らない", "predict.py", "正解率 98% 以上: True"),
+    Shown(PREDICT, "ここでは、いちばん新しい実行のフォルダーから best.ckpt を読みます。", "predict.py", "正解率 98% 以上: True"),
     Shown(PREDICT, "正解率 98% 以上", "predict.py", "正解率 98% 以上: True"),
-    Shown(OWN, "CSV から学習・テストし、別のプロセスで同じ予測をするまでのコードは付録の最初にある", "check_tabular.py",
+    Shown(OWN, "実行例は付録の最初", "check_tabular.py",
           "多数派のクラスより正確: True\n" + STATISTICS_CAME_BACK),
     Shown(OWN, "学習用の行から計算し、モデルに持たせる", "check_tabular.py", STATISTICS_CAME_BACK),
     Shown(OWN, "正規化の平均と標準偏差は、学習用の行だけから計算し、モデルのバッファーに入れると、チェックポイントと一緒に保存されます。",
@@ -62,7 +62,7 @@ class Logs(BoringModel):
 
 
 @claims(Claim(RUNS, "`tensorboard --logdir lightning_logs` で見る"),
-        Claim(RUNS, "`events.out.tfevents.…`：`self.log` の記録（TensorBoard が読む）"))
+        Claim(RUNS, "中身は `self.log` の記録（`events.out.tfevents.…`）"))
 def test_the_default_logger_is_tensorboard_in_lightning_logs_when_it_is_installed(quiet, monkeypatch):
     pytest.importorskip("tensorboard")
     import pytorch_lightning.trainer.connectors.logger_connector.logger_connector as lc
@@ -91,7 +91,7 @@ def test_each_run_writes_a_new_version_folder(quiet):
 
 @claims(Claim(MODULE_2, "`self.log` は既定で 50 ステップごとに記録する"),
         Claim(MODULE_2, "self.log は、既定では 50 ステップに 1 回しか記録しません。"),
-        Claim(OWN, "| 記録の間隔 | 50 ステップごと |"))
+        Claim(OWN, "記録の間隔（既定は 50 ステップ）"))
 def test_train_loss_is_recorded_every_50_steps(quiet):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -161,7 +161,7 @@ def test_both_callbacks_look_for_the_smallest_value_unless_told_max():
 @claims(Claim(TRAIN, 'stop = EarlyStopping(monitor="val_loss", patience=5)  # 5 回続けて改善しなければ止める'),
         Claim(TRAIN, "patience は検証の回数で数えます。"),
         Claim(TRAIN, "max_epochs は上限で、学習を止めるのは EarlyStopping です。"),
-        Claim(OWN, "上限は大きく（500 など）。止めるのは `EarlyStopping`"),
+        Claim(OWN, "上限として大きく（500 など）。止めるのは `EarlyStopping`"),
         Claim(SUMMARY, "`max_epochs` は上限、止めるのは `EarlyStopping`"))
 def test_patience_counts_validation_checks(quiet):
     scores = [1.0, 1.0, 2.0, 1.5, 1.2, 1.1, 0.5]  # the best at the first check, then five that are no better
@@ -209,7 +209,7 @@ def test_load_from_checkpoint_rebuilds_the_model_and_leaves_eval_to_you(quiet):
 
 @claims(Claim(PREDICT, 'data.setup("test")  # 新しいプロセスでは、使う stage を自分で準備する'),
         Claim(PREDICT, "accuracy = (torch.cat(pred) == data.test_set.targets).float().mean().item()  # 1 万枚すべて"),
-        Claim("付録：予測を図で見る", "テスト画像の先頭 10 枚を予測し"))
+        Claim("付録：予測を図で見る", "テスト画像の先頭 10 枚を描く"))
 def test_outside_the_trainer_nobody_calls_setup(quiet):
     class Data(pl.LightningDataModule):  # as LitDataModule: the test set is made in setup("test")
         def setup(self, stage):

@@ -97,7 +97,7 @@ def test_notes_keep_real_notes_but_no_test_markers():
     assert "pytest-codeblocks:" not in html
     assert "pytest.mark." not in html
     assert "ダウンロードだけ" in html  # a code comment on a slide
-    assert "prepare_data の中では self に何も持たせない" in html  # a speaker note
+    assert "prepare_data は、ノードごとに 1 つのプロセスでしか呼ばれません" in html  # a speaker note
 
 
 def test_html_loads_nothing_from_the_network(chromium):
