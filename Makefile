@@ -88,11 +88,6 @@ npm_ci = npm ci $(1) --no-audit --no-fund --loglevel=error || { \
 # Two workers (pytest-xdist): the deck's blocks, in order, on one; the tooling tests beside them
 # (the grouping: pytest_xdist_make_scheduler in harness/plugin.py). The checks before it are independent
 # and each mostly one process (Python, Node, the browser): two at a time.
-# Torch's threads per test process: the cores shared by two (make test's workers, the matrix's two legs),
-# inherited by the notebook's kernel and the deck's own processes. Two threads each on 2 cores wait
-# for each other (the bench measured 115-365 ms a step instead of 41); the results are the same.
-TORCH_THREADS := $(shell n=$$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2); echo $$(( n > 3 ? n / 2 : 1 )))
-test test-lightning-package test-floor: export OMP_NUM_THREADS ?= $(TORCH_THREADS)
 test: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
 	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target check slides
 	$(PY) -m pytest -n 2
