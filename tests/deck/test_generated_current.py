@@ -1,13 +1,8 @@
-"""What is made from the deck is current, and the deck's blocks are read alike by the model and by the runner:
-generated files match their sources (`make generate`), the model's blocks are pytest-codeblocks' own, and
-a continued module maps back to its slides. (The generate/check mechanism itself: tests/tooling/test_generate.py.)"""
+"""What is made from the deck is current: generated files match their sources (`make generate`), and a
+continued module maps back to its slides (that the model's blocks are pytest-codeblocks' own, `deck.load`
+checks on every load). (The generate/check mechanism itself: tests/tooling/test_generate.py.)"""
 
 from __future__ import annotations
-
-from pathlib import Path
-
-import pytest
-from pytest_codeblocks.main import extract_from_file
 
 import deck
 from deck.paths import DECKS
@@ -16,13 +11,6 @@ from tools import generate
 
 def test_committed_generated_files_match_their_sources():
     assert generate.check() == [], "stale generated files: run `make generate`"
-
-
-@pytest.mark.parametrize("path", DECKS, ids=lambda p: p.name)
-def test_blocks_are_the_ones_pytest_codeblocks_runs(path: Path):
-    ours = [(b.line, b.info, b.code, b.expected_output) for b in deck.load(path).blocks]
-    theirs = [(b.lineno, b.syntax, b.code, b.expected_output) for b in extract_from_file(path)]
-    assert ours == theirs
 
 
 def test_a_continued_module_maps_back_to_its_slides():

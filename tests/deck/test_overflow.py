@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("playwright.sync_api")
 
-from tests.tooling.test_overflow_check import overflowing_slides
+from tests.support.pages import overflowing_slides
 
 
 def test_no_slide_of_the_deck_overflows(deck_page):

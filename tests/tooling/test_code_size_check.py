@@ -21,60 +21,7 @@ pytest.importorskip("playwright.sync_api")
 
 import deck
 from deck.paths import ROOT
-from tests.pages import laid_out
-
-MIN_PX = 20
-
-# Every code element of every slide, as [slide, what, px on the slide, shrink factor]. The size is
-# the computed font-size times the scale of the innermost SVG the text sits in (marp-core's
-# auto-scaling of a block, a fitted heading, or the slide's own SVG), over the slide's scale.
-MEASURE = r"""() => {
-  const sections = [...document.querySelectorAll('svg[data-marpit-svg] > foreignObject > section')];
-  const innermostSvgScale = (e, section) => {
-    for (let n = e; n && n !== section; n = n.assignedSlot || n.parentNode || n.host) {
-      if (n instanceof SVGSVGElement && n.viewBox.baseVal && n.viewBox.baseVal.width)
-        return n.getBoundingClientRect().width / n.viewBox.baseVal.width;
-    }
-    return null;
-  };
-  return sections.flatMap((s, i) => {
-    const slideScale = s.getBoundingClientRect().width / s.offsetWidth;
-    const found = [];
-    for (const e of s.querySelectorAll('code, pre, marp-pre')) {
-      if (e.localName !== 'code' && e.querySelector('code')) continue;  // measured by its code
-      const text = e.textContent.trim().replace(/\s+/g, ' ');
-      if (!text) continue;
-      const scale = (innermostSvgScale(e, s) ?? slideScale) / slideScale;
-      const px = parseFloat(getComputedStyle(e).fontSize) * scale;
-      const pre = e.closest('pre, marp-pre');
-      found.push({ slide: i + 1, what: (pre ? 'code block "' : 'inline code "') + text.slice(0, 30) + '"',
-                   px, shrunk: scale, block: pre ? [...s.querySelectorAll('pre, marp-pre')].indexOf(pre) : -1 });
-    }
-    return found;
-  });
-}"""
-
-
-def settled(page):
-    """The page after marp-core's auto-scaling has reacted to the layout (a ResizeObserver)."""
-    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    return page
-
-
-def small_code(page, main: list[deck.Slide]) -> list[str]:
-    """One line per code element of the main part under MIN_PX, naming the slide and the cause."""
-    slides = {s.number: s for s in main}
-    bad = []
-    for c in settled(page).evaluate(MEASURE):
-        slide = slides.get(c["slide"])
-        if slide is None or c["px"] >= MIN_PX - 0.01:
-            continue
-        # The n-th code block on a slide is its n-th fence (Marp shows every fence as one).
-        line = slide.fences[c["block"]].line if 0 <= c["block"] < len(slide.fences) else slide.line
-        shrunk = c["shrunk"] < 0.995
-        why = f", shrunk to {c['shrunk']:.0%} to fit the slide's width: shorten its lines" if shrunk else ""
-        bad.append(f"slide {slide.number}「{slide.title}」 (line {line}): {c['what']} at {c['px']:.1f}px{why}")
-    return bad
+from tests.support.pages import MIN_PX, laid_out, small_code
 
 
 def test_small_code_is_named_on_the_main_part_only(tmp_path: Path, chromium):

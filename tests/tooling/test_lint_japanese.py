@@ -10,11 +10,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from deck import load
 from deck.paths import DECKS, ROOT
-from tools import lint_japanese, lint_workflows
+from tools import lint_japanese
 
 # A one-phrase lead line and bullets without 「。」, full sentences with 「。」, half-width spaces around
 # half-width words and inline code: the house style. The comments that are not notes carry text
@@ -129,48 +127,3 @@ def test_a_missing_textlint_says_what_to_run(tmp_path: Path, monkeypatch, capsys
     assert lint_japanese.main([str(deck)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "`make lint`" in err and "`npm ci`" in err
-
-
-# `make test` lints through stamps in build/lint/ (Makefile): a lint runs again when a file it reads is
-# newer than its last green run. What each reads: its configuration, its rules, its input, the project
-# modules it imports, the Node packages and the venv (pyproject.toml).
-def project_modules_imported_by(module: str) -> set[Path]:
-    """The project's Python files a fresh interpreter has loaded once it imported `module`."""
-    code = f"import sys, {module}; print(*(m.__file__ for m in list(sys.modules.values()) if getattr(m, '__file__', None)), sep='\\n')"
-    files = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return {f for f in map(Path, files.split()) if f.is_relative_to(ROOT) and not f.is_relative_to(ROOT / ".venv")}
-
-
-def what_the_lint_reads(stamp: str) -> set[Path]:
-    common = {ROOT / "package.json", ROOT / "package-lock.json", ROOT / "pyproject.toml"}
-    if stamp == "build/lint/japanese.ok":
-        return {*DECKS, lint_japanese.CONFIG, *lint_japanese.RULES_DIR.glob("*"), ROOT / "deck" / "markers.json",
-                *project_modules_imported_by("tools.lint_japanese"), *common}
-    return {*lint_workflows.workflows(), *project_modules_imported_by("tools.lint_workflows"), *common}
-
-
-def project_files_made_from(target: str) -> set[Path]:
-    """The project's files that `target` is remade from, through every rule in between, as make itself
-    reads the Makefile (its database, `make -qp`; nothing is run). Order-only prerequisites (after `|`)
-    never remake a target: they do not count."""
-    database = subprocess.run(["make", "--no-print-directory", "-qp", target], cwd=ROOT,
-                              capture_output=True, text=True).stdout
-    rules: dict[str, set[str]] = {}
-    for line in database.splitlines():
-        if not line.startswith(("#", "\t", " ")) and ": " in line and "=" not in line.split(":")[0]:
-            name, _, needs = line.partition(": ")
-            rules.setdefault(name, set()).update(needs.partition("|")[0].split())
-    found, todo = set(), [target]
-    while todo:
-        for need in rules.get(todo.pop(), ()):
-            if need not in found:
-                found.add(need)
-                todo.append(need)
-    return {ROOT / name for name in found if (ROOT / name).is_file()}
-
-
-@pytest.mark.parametrize("stamp", ["build/lint/japanese.ok", "build/lint/workflows.ok"])
-def test_make_lints_again_when_what_it_reads_changes_and_only_then(stamp: str):
-    reads, made_from = what_the_lint_reads(stamp), project_files_made_from(stamp)
-    assert reads - made_from == set(), f"{stamp} is not remade when these change"
-    assert ROOT / "README.md" not in made_from and ROOT / "tools" / "generate.py" not in made_from

@@ -16,7 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from deck.paths import DATA, HARNESS, ROOT, harness_files
+from harness import cache
 from tools.generated import copy_project_files
 
 DECK = "---\nmarp: true\n---\n\n# 小さなデッキ\n\n最初の文。\n"
@@ -66,7 +69,7 @@ def test_a_prose_edit_reruns_only_the_tests_that_read_the_deck(tmp_path: Path):
     assert outcomes(root) == {"test_words": "PASSED", "test_claim": "PASSED", "test_tool": "PASSED"}
     assert outcomes(root) == {"test_words": "PASSED", "test_claim": "CACHED", "test_tool": "CACHED"}
     everything = {"test_words": "PASSED", "test_claim": "PASSED", "test_tool": "PASSED"}
-    assert outcomes(root, CI="true") == everything and outcomes(root, FRESH="1") == everything
+    assert outcomes(root, CI="true") == everything  # FRESH=1 is the same switch: test_ci_and_fresh_run_everything
 
     deck = root / "slides" / "tiny.md"
     deck.write_text(DECK + "\n二つ目の文。\n", encoding="utf-8")  # a prose edit
@@ -107,12 +110,22 @@ def test_a_harness_change_reruns_every_deck_block(tmp_path: Path):
     (root / "data").symlink_to(DATA.resolve(), target_is_directory=True)  # the harness checks the staged MNIST
     assert block_outcomes(root) == ["PASSED", "PASSED"]
     assert block_outcomes(root) == ["CACHED", "CACHED"]  # the cache works here: nothing changed
-
-    for name in HARNESS_CHANGES:
+    for name in HARNESS_CHANGES:  # each kind is in the key (below); one run after all of them
         path = root / name
         path.write_text((path.read_text(encoding="utf-8") if path.exists() else "") + "\n# a harness change\n",
                         encoding="utf-8")
-        assert block_outcomes(root) == ["PASSED", "PASSED"], f"{name} changed, yet a deck block was reported cached"
+        assert path in harness_files(root), f"{name} is not in deck.paths.HARNESS: a change to it leaves blocks cached"
+    assert block_outcomes(root) == ["PASSED", "PASSED"], "the harness changed, yet a deck block was reported cached"
+
+
+@pytest.mark.parametrize("name", ["CI", "FRESH"])
+def test_ci_and_fresh_run_everything(monkeypatch, name: str):
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("FRESH", raising=False)
+    assert not cache.fresh()
+    for value, fresh in [("1", True), ("true", True), ("0", False), ("false", False), ("", False)]:
+        monkeypatch.setenv(name, value)
+        assert cache.fresh() is fresh, (name, value)
 
 
 def test_the_harness_holds_every_project_module_the_deck_run_imports():

@@ -157,7 +157,7 @@ def test_no_node_and_no_download_names_both_remedies(tmp_path: Path):
     for name in ("python", "nodeenv"):
         (venv_bin / name).symlink_to(ROOT / ".venv" / "bin" / name)
     shutil.copy2(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    (tmp_path / ".venv" / ".installed").touch()
+    (tmp_path / ".venv" / ".slides").touch()
     fake = tmp_path / "fakebin"
     fake.mkdir()
     (fake / "node").write_text("#!/bin/sh\nexit 1\n")
@@ -206,5 +206,5 @@ def test_an_unreachable_pypi_is_named(tmp_path: Path):
                PIP_FIND_LINKS="", PIP_NO_CACHE_DIR="1")
     done = make_venv_step(fake_project(tmp_path), f"PYTHON={sys.executable}", env=env)
     assert done.returncode != 0
-    assert "error: installing the dev dependencies into .venv failed (see above): can this machine reach PyPI" in done.stderr
+    assert "error: installing the slides dependencies into .venv failed (see above): can this machine reach PyPI" in done.stderr
     assert not (tmp_path / ".venv" / ".installed").exists()
