@@ -22,7 +22,7 @@ class LitDataModule(pl.LightningDataModule):
         MNIST(self.data_dir, train=False, download=True)
 
     def setup(self, stage: str):  # 各プロセスで呼ばれる：self に Dataset を持たせる
-        if stage == "fit":
+        if stage in ("fit", "validate"):
             full = MNIST(self.data_dir, train=True, transform=self.transform)
             self.train_set, self.val_set = random_split(  # 割合で分ける：シード固定
                 full, [0.9, 0.1], generator=torch.Generator().manual_seed(42)

@@ -27,7 +27,7 @@ class TabularModule(LitModule):  # 学習・検証・テストの計算は LitMo
     def set_statistics(self, train_set):  # 学習用の行だけから平均と標準偏差を取る
         x = train_set.dataset.tensors[0][train_set.indices]
         self.mean.copy_(x.mean(dim=0))
-        self.std.copy_(x.std(dim=0))
+        self.std.copy_(x.std(dim=0).clamp_min(1e-6))  # 値が一定の列で 0 で割らない
 
     def forward(self, x):
         return self.model((x - self.mean) / self.std)  # 学習でも予測でも同じ前処理

@@ -46,7 +46,7 @@ TORCHRUN = "https://lightning.ai/docs/pytorch/stable/clouds/cluster_intermediate
 CHECKED_WITH = "2.6.6"  # the version the deck states it was checked with (インストール)
 
 shown(
-    Shown(TABULAR_3, "重みと一緒にチェックポイントに保存されるので、別のプロセスで読み込んでも同じ前処理で予測できます。",
+    Shown(TABULAR_3, "重みと一緒にチェックポイントへ保存されるので、別のプロセスで読み込んでも同じ前処理で予測できます。",
           "check_tabular.py", STATISTICS_CAME_BACK),
     Shown(TABULAR_5, "学習を終えたら、新しいプロセスで最良の重みを読み込み、テスト用の行を予測します。", "check_tabular.py",
           "多数派のクラスより正確: True"),
@@ -56,7 +56,7 @@ shown(
           "学習 1（training=True）: zero_grad → backward → step\n検証（training=False、grad=False）\n"),
     Shown(QUICK, "max_steps で 2 ステップで止め、検証も 1 バッチだけにしています。", "hook_order.py",
           "学習 1（training=True）: zero_grad → backward → step\n検証（training=False、grad=False）\n"),
-    Shown(QUICK, "使っているのは `Trainer` の普通の引数だけ。渡した引数で上書きできる", "scheduler.py", "20 "),
+    Shown(QUICK, "使っているのは `Trainer` の普通の引数だけで、渡した引数で上書きできる", "scheduler.py", "20 "),
     Shown(NO_DM, "`DataLoader` をそのまま `fit` に渡す", "plain_dataloaders.py", "5"),
     Shown(NO_DM, "DataModule がなくても学習できます。", "plain_dataloaders.py", "5"),
     Shown(SCHED, "return [optimizer], [{\"scheduler\": scheduler, \"interval\": \"step\"}]  # ステップごと",
@@ -91,7 +91,7 @@ docs(
     Docs(STRATEGY, "スクリプト | `\"ddp\"` | 推奨", GPU_INTERMEDIATE),
     Docs(STRATEGY, "`\"ddp_spawn\"` | 公式には非推奨", GPU_INTERMEDIATE),
     Docs(STRATEGY, "Windows の PyTorch には NCCL がありません。", "https://pytorch.org/docs/stable/distributed.html"),
-    Docs(NODES_2, "`on_node`・`for`・`wait_nodes` は予行演習用。クラスターでは各ノードで `torchrun` を実行する", TORCHRUN),
+    Docs(NODES_2, "`on_node`・`for`・`wait_nodes` は予行演習用（クラスターでは各ノードで `torchrun` を実行する）", TORCHRUN),
     Docs(NODES_2, "全ノードのコマンドは同じで、rdzv-id はジョブごとに変えます。", TORCHRUN),
     Docs(NODES_2, "公式ドキュメントは node_rank と master_addr を指定する書き方で、どちらも使えます。", TORCHRUN),
 )
@@ -103,7 +103,7 @@ docs(
 
 @claims(Claim(QUICK, "数ステップで止まり、記録もチェックポイントも残さない"),
         Claim(QUICK, "`fast_dev_run=N` と違い、学習と検証のバッチ数を別々に選べる"),
-        Claim(QUICK, "fast_dev_run に整数を渡しても数バッチで止まりますが、記録やチェックポイントや EarlyStopping は必ず止まり、"
+        Claim(QUICK, "fast_dev_run に整数を渡しても数バッチで止まりますが、記録やチェックポイントや EarlyStopping は必ず無効になり、"
                      "検証も同じ数のバッチになります。"))
 def test_the_demo_flags_leave_nothing_and_fast_dev_run_drops_even_a_given_logger(quiet):
     from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
@@ -209,8 +209,8 @@ def test_estimated_stepping_batches(quiet):
     assert got == [30, 4, 20, 2]
 
 
-@claims(Claim(SCHED, "EarlyStopping で途中で止めるなら、下がりきらない OneCycleLR ではなく ReduceLROnPlateau を使い、"
-                    "辞書に monitor として val_loss も書きます。"))
+@claims(Claim(SCHED, "EarlyStopping で途中で止めるなら、ReduceLROnPlateau を使い、辞書に monitor として val_loss も書きます。"),
+        Claim(SCHED, "OneCycleLR は途中で止めると下がりきりません。"))
 def test_early_stopping_cuts_onecycle_short_and_plateau_follows_the_metric(quiet):
     from pytorch_lightning.callbacks import EarlyStopping
 
@@ -362,7 +362,7 @@ def test_fork_does_not_exist_on_windows(monkeypatch):
         trainer(accelerator="cpu", devices=2, strategy="ddp_fork")
 
 
-@claims(Claim(STRATEGY, "`\"ddp_spawn\"` | 公式には非推奨。ノートブックでは使えない"),  # (公式には非推奨: the docs entry)
+@claims(Claim(STRATEGY, "`\"ddp_spawn\"` | 公式には非推奨（ノートブックでは使えない）"),  # (公式には非推奨: the docs entry)
         Claim(STRATEGY, "そのため Lightning は、ノートブックでは fork 以外の ddp と ddp_spawn をエラーにします。"))
 def test_ddp_and_ddp_spawn_are_refused_in_a_notebook(monkeypatch):
     from lightning_fabric.utilities.exceptions import MisconfigurationException
@@ -504,10 +504,10 @@ def _under_torchrun(monkeypatch, nodes: int, per_node: int) -> None:
 
 
 @claims(Claim(NODES_2, "`4`（`--nproc-per-node` と同じ）"),
-        Claim(NODES_2, "`--trainer.num_nodes` は `--nnodes` と同じにする。"),
-        Claim(NODES_2, "1 ノード 1 プロセスのまま書き忘れると、エラーにならずに各ノードが別々に学習する"),
-        Claim(NODES_2, "devices と num_nodes の積がプロセスの総数と違うと Lightning はエラーにしますが、1 ノードに 1 プロセスで "
-                       "num_nodes を書き忘れると、分散学習にならないまま各ノードが 1 つずつ学習してしまいます。"))
+        Claim(NODES_2, "`--trainer.num_nodes` は `--nnodes` と同じにする"),
+        Claim(NODES_2, "1 ノード 1 プロセスで書き忘れると、エラーなしで各ノードが別々に学習する"),
+        Claim(NODES_2, "devices と num_nodes の積がプロセスの総数と違うと Lightning はエラーにします。"),
+        Claim(NODES_2, "ただし、1 ノードに 1 プロセスで num_nodes を書き忘れると、分散学習にならないまま各ノードが 1 つずつ学習してしまいます。"))
 def test_torchrun_is_detected_and_its_sizes_must_match_the_trainer(monkeypatch):
     from lightning_fabric.plugins.environments import TorchElasticEnvironment
 
@@ -583,7 +583,7 @@ def test_the_filter_drops_only_lightnings_tips(quiet, rank_zero_log, caplog):
 
 
 @claims(Claim(QUIET, "# Lightning のコードが出す torch の非推奨警告だけを止める"),
-        Claim(QUIET, "LeafSpec の FutureWarning は、Lightning 2.6.6 が torch で非推奨になった LeafSpec を今も使っているために出ます（torch 2.14 でも出ます）。"),
+        Claim(QUIET, "LeafSpec の FutureWarning は、Lightning 2.6.6 が torch で非推奨になった LeafSpec を今も使っているために出ます。"),
         Claim(QUIET, "どちらも利用者が対処するものではありません。止める警告は、この 1 つに限っています。"))
 def test_the_filter_silences_the_leafspec_futurewarning_only():
     _checked_version_only()

@@ -52,8 +52,7 @@ shown(
 )
 
 docs(
-    Docs(INSTALL, "`pip install lightning` でも同じものが入る。そのときは `import lightning.pytorch as pl` と書き、"
-         "`pytorch_lightning.callbacks` などは `lightning.pytorch.callbacks` と読み替える", INSTALLATION),
+    Docs(INSTALL, "`pip install lightning` なら `import lightning.pytorch as pl`、`from lightning.pytorch.X` と書く", INSTALLATION),
     # PyTorch's selector: on Linux the plain `pip install torch` is a CUDA build; the CPU build is the
     # .../whl/cpu index; Windows and a chosen CUDA version have their own commands.
     Docs(INSTALL, "GPU のない Linux では、先に CPU 版の `torch` を入れる（CUDA の数 GB を入れない）", TORCH_INSTALL),
@@ -99,7 +98,7 @@ def _from_the_other_package(name: str, module: str, **body) -> type:
     return type(name, (_Other,), {"__module__": module, **body})
 
 
-@claims(Claim(INSTALL, "1 つのプログラムで 2 つを混ぜない"),
+@claims(Claim(INSTALL, "2 つを混ぜない"),
         Claim(INSTALL, "lightning パッケージと混ぜると、モデルは TypeError で止まります"))
 def test_a_model_of_the_other_package_stops_with_a_typeerror(quiet):
     Other = _from_the_other_package("LightningModule", "lightning.pytorch.core.module")
@@ -111,7 +110,7 @@ def test_a_model_of_the_other_package_stops_with_a_typeerror(quiet):
         trainer(accelerator="cpu", devices=1).fit(LitModule())
 
 
-@claims(Claim(INSTALL, "1 つのプログラムで 2 つを混ぜない"),
+@claims(Claim(INSTALL, "2 つを混ぜない"),
         Claim(INSTALL, "コールバックはエラーにならず"))  # (the note goes on「無視されます」: its hooks do run, see below)
 def test_a_checkpoint_callback_of_the_other_package_is_not_the_one_best_means(quiet):
     from pytorch_lightning.callbacks import ModelCheckpoint
@@ -304,8 +303,7 @@ def test_mnist_has_10000_test_images():
 
 
 @claims(Claim(DATA_2, "枚数ではなく割合で書くと、データの数が変わってもそのまま動きます。"),
-        Claim(OWN, "280 ÷ 32 = 9（MNIST は 422）"),
-        Claim(OWN, "280 ÷ 32 = 9"),
+        Claim(OWN, "280 ÷ 32 の切り上げで 9（MNIST は 422）"),
         Claim(OWN, "`[0.7, 0.15, 0.15]`"),
         Claim(TABULAR_2, "return random_split(data, [0.7, 0.15, 0.15], generator=seed)  # 割合なら何行でも動く"),
         Claim(TABULAR_4, "train = DataLoader(train_set, batch_size=32, shuffle=True)  # 280 行 ÷ 32 = 9 ステップ"),

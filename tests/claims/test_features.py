@@ -30,7 +30,7 @@ shown(
     Shown(SIX, "1 と 2 は本編の「Trainer は、いつものループと同じ計算をしている」で確かめました。", "same_loss.py", "PyTorch:   "),
     Shown(SAME, "loss は小数点以下 4 桁まで一致します。", "same_loss.py", "PyTorch:   "),
     Shown(SAME, "loss は小数点以下 4 桁まで一致します。", "same_loss.py", "PyTorch:   "),
-    Shown(SAME, "Trainer は、あのループと同じ計算を、決まった順番で呼んでいるだけです。", "same_loss.py", "PyTorch:   "),
+    Shown(SAME, "Trainer は、あのループと同じ処理を、決まった順番で呼び出しているだけです。", "same_loss.py", "PyTorch:   "),
     Shown(SAME, "どちらも CPU で比べています。", "same_loss.py", 'quick_trainer(accelerator="cpu"'),
     Shown(HOOKS_1, "コールバックは、Trainer が決まった時点で呼ぶメソッド、つまりフックを持つクラスです。", "hook_order.py",
           "学習 0（training=True）: zero_grad → backward → step"),
@@ -125,7 +125,7 @@ def test_state_dict_and_torch_compile_work_as_for_any_module(quiet):
 
 @claims(Claim(GPU, "`Trainer()`（既定は `devices=\"auto\"`） | 見えている GPU をすべて（2 台以上なら分散学習）"),
         Claim(GPU, "Trainer を既定のまま動かすと、見えている GPU をすべて使ってしまいます。"),
-        Claim(GPU, "研究室の共有サーバーでは既定のままにしない"))
+        Claim(GPU, "研究室の共有サーバーでは既定のままにせず"))
 def test_auto_takes_every_visible_gpu_and_runs_ddp(monkeypatch):
     import lightning_fabric.accelerators.cuda as fabric_cuda
 

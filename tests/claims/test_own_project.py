@@ -68,7 +68,8 @@ def test_without_dirpath_each_run_keeps_its_checkpoint_in_its_own_version_folder
     assert ckpt_files(quiet) == found  # a new folder each run: no best-v1.ckpt, nothing overwritten
 
 
-@claims(Claim(RUNS, "SLURM のジョブでは、N の代わりにジョブの番号が使われます。"))
+@claims(Claim(RUNS, "SLURM のジョブでは、N の代わりにジョブの番号が使われます。"),
+        Claim(RUNS, "1 つのジョブで 2 回学習すると同じフォルダーに入り、2 回目は best-v1.ckpt になります。"))
 def test_under_slurm_the_version_is_the_job_id_and_a_second_run_in_the_job_shares_it(quiet, monkeypatch):
     for name in ("SLURM_JOB_NAME", "SLURM_NTASKS"):
         monkeypatch.delenv(name, raising=False)
@@ -232,7 +233,7 @@ def test_with_3_steps_per_epoch_only_on_epoch_leaves_train_loss_points(quiet):
 
 @claims(Claim(BEST, "max_epochs は上限で、学習を止めるのは EarlyStopping です。"),
         Claim(BEST, 'stop = EarlyStopping(monitor="val_loss", patience=5)  # 5 回続けて改善しなければ止める'),
-        Claim(VALUES, "上限として大きく（500 など）。止めるのは `EarlyStopping`"))
+        Claim(VALUES, "上限として大きく（500 など）、止めるのは `EarlyStopping`"))
 def test_early_stopping_ends_the_run_before_the_max_epochs_cap(quiet, rank_zero_log, caplog):
     from pytorch_lightning.callbacks.early_stopping import EarlyStoppingReason
 
@@ -300,7 +301,7 @@ class Resumable(Scored):
         return DataLoader(Rows(8), batch_size=2, shuffle=True)
 
 
-@claims(Claim(HINTS, "`trainer.fit(model, data, ckpt_path=...)`。データの順番は戻らない"),
+@claims(Claim(HINTS, "`trainer.fit(model, data, ckpt_path=...)`（データの順番は戻らない）"),
         Claim(HINTS, "再開すると、重み、オプティマイザー、エポックとステップの数は戻りますが、データを読む順番は中断しなかったときと同じにはなりません。"))
 def test_resuming_restores_the_training_state_but_not_the_data_order(quiet):
     def fit(max_epochs: int, scores, ckpt_path=None) -> Resumable:
@@ -346,7 +347,7 @@ class CountsRows(BoringModel):
         self.log("share_of_row_0", (i == 0).float().mean(), sync_dist=True)  # 1 of 5 rows: 0.2
 
 
-@claims(Claim(HINTS, "テストは `devices=1` で。分散では行が重複し、値が少しずれる"),
+@claims(Claim(HINTS, "テストは `devices=1` で（分散では行が重複し、値が少しずれる）"),
         Claim(HINTS, "分散学習でテストすると、データをプロセス数で割り切るために一部の行が重複して数えられます。"))
 def test_testing_on_two_processes_counts_a_duplicated_row(quiet):
     data = DataLoader(Rows(5), batch_size=2)
@@ -427,7 +428,7 @@ with torch.no_grad():
 
 
 @claims(Claim(BUFFERS, 'self.register_buffer("mean", torch.zeros(n_features))  # バッファー：重みと一緒に保存'),
-        Claim(BUFFERS, "バッファーは学習されませんが、重みと一緒にチェックポイントに保存されるので、別のプロセスで読み込んでも同じ前処理で予測できます。"))
+        Claim(BUFFERS, "バッファーは学習されませんが、重みと一緒にチェックポイントへ保存されるので、別のプロセスで読み込んでも同じ前処理で予測できます。"))
 def test_statistics_in_buffers_travel_with_the_checkpoint_to_a_new_process(quiet, monkeypatch):
     Path("own_model.py").write_text(OWN_MODEL)
     Path("predict_own.py").write_text(PREDICT)

@@ -257,9 +257,8 @@ def test_each_process_loads_its_own_full_batch():
 SRUN_HINT = "The `srun` command is available on your system but is not used."
 
 
-@claims(Claim(SLURM_GPU, "`The srun command is available on your system but is not used` は、`srun` のある計算機で "
-                         "`srun` を使わずに学習を始めたという注意"),
-        Claim(SLURM_GPU, "ログインノードでの試しなら気にしなくてよい"),
+@claims(Claim(SLURM_GPU, "`The srun command is available on your system but is not used`：`srun` なしで学習を始めたという注意"),
+        Claim(SLURM_GPU, "ログインノードの試しなら無視してよい"),
         Claim(SLURM_GPU, "`train.sbatch` で `srun` を書き忘れると、この注意は出ずに、来ないプロセスを待ち続ける"))
 def test_the_srun_hint_on_a_login_node(monkeypatch, quiet):
     from pytorch_lightning.utilities.warnings import PossibleUserWarning

@@ -30,7 +30,7 @@ STATISTICS_CAME_BACK = "学習用の統計も戻った: True"  # check_tabular.p
 shown(
     Shown(PREDICT, "ここでは、いちばん新しい実行のフォルダーから best.ckpt を読みます。", "predict.py", "正解率 98% 以上: True"),
     Shown(PREDICT, "正解率 98% 以上", "predict.py", "正解率 98% 以上: True"),
-    Shown(OWN, "実行例は付録の最初", "check_tabular.py",
+    Shown(OWN, "実行例（分類）は付録の最初", "check_tabular.py",
           "多数派のクラスより正確: True\n" + STATISTICS_CAME_BACK),
     Shown(OWN, "学習用の行から計算し、モデルに持たせる", "check_tabular.py", STATISTICS_CAME_BACK),
     Shown(OWN, "正規化の平均と標準偏差は、学習用の行だけから計算し、モデルのバッファーに入れると、チェックポイントと一緒に保存されます。",
@@ -161,7 +161,7 @@ def test_both_callbacks_look_for_the_smallest_value_unless_told_max():
 @claims(Claim(TRAIN, 'stop = EarlyStopping(monitor="val_loss", patience=5)  # 5 回続けて改善しなければ止める'),
         Claim(TRAIN, "patience は検証の回数で数えます。"),
         Claim(TRAIN, "max_epochs は上限で、学習を止めるのは EarlyStopping です。"),
-        Claim(OWN, "上限として大きく（500 など）。止めるのは `EarlyStopping`"),
+        Claim(OWN, "上限として大きく（500 など）、止めるのは `EarlyStopping`"),
         Claim(SUMMARY, "`max_epochs` は上限、止めるのは `EarlyStopping`"))
 def test_patience_counts_validation_checks(quiet):
     scores = [1.0, 1.0, 2.0, 1.5, 1.2, 1.1, 0.5]  # the best at the first check, then five that are no better

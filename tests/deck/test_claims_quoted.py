@@ -114,7 +114,7 @@ def test_the_counts_come_from_the_registry(capsys):
 # claims whose evidence is the deck itself
 
 
-@claims(Claim("PyTorch Lightning 入門", "スライドのコードはすべて、実際に動かして確かめてあります。"),
+@claims(Claim("PyTorch Lightning 入門", "スライドのコードは、GPU でしか動かないものを除いて、すべて実際に動かして確かめてあります。"),
         Claim("付録：本資料とリポジトリ", "コードブロックは `pytest-codeblocks` ですべて実行してテストしている（GPU のコマンドは除く）"))
 def test_every_block_runs():
     # As the runner reads the deck: no skip, skipif, xfail or importorskip on a block, no skipfile.
@@ -124,7 +124,7 @@ def test_every_block_runs():
 
 
 @claims(Claim("付録：本資料とリポジトリ", "`PyTorchLightningExampleOnMNIST.ipynb`：本資料のコードを順に並べたノートブック（Jupyter・Colab）"),
-        Claim("まとめ", "今日のコードと付録を実行できる"),
+        Claim("まとめ", "今日のコードも付録のコードも動かせる"),
         Claim("付録：表示を整える", "ノートブックでは、このセルをインストールの直後に実行する"))
 def test_the_notebook_is_the_decks_code_with_the_display_cell_after_the_install():
     from tools import notebook  # (that the committed notebook is this build: make check, tests/deck/test_generated_current.py)
