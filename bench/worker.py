@@ -185,7 +185,8 @@ def run(arm: str, steps: int, model: str = "cnn", batch_size: int = 128, threads
     else:
         trainer = pl.Trainer(max_steps=steps, default_root_dir=root_dir, **DEVICE, **flags)
         trainer.fit(module, data)
-        loss = (logged or trainer.callback_metrics)["train_loss"].item()
+        metrics = logged or trainer.callback_metrics  # on_epoch=True: "train_loss" is the epoch's mean there
+        loss = metrics.get("train_loss_step", metrics["train_loss"]).item()
     seconds, cpu_seconds = baton.stop()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result = {"seconds": seconds, "ms_per_step": data.ms_per_step(0), "cpu_seconds": cpu_seconds,

@@ -22,7 +22,7 @@ class LitModule(pl.LightningModule):
     def training_step(self, batch, batch_idx):
         x, y = batch  # バッチはもうデバイス上にある
         loss = F.cross_entropy(self(x), y)
-        self.log("train_loss", loss, on_epoch=True)  # エポックの平均も記録する
+        self.log("train_loss", loss, on_epoch=True, sync_dist=True)  # エポックの平均も残す
         return loss  # zero_grad・backward・step は Trainer が行う
 
 # （litmodule.py の続き）

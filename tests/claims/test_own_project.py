@@ -198,7 +198,7 @@ class PerEpoch(BoringModel):
         return out
 
 
-@claims(Claim(EPOCH_LOG, 'self.log("train_loss", loss, on_epoch=True)  # エポックの平均も記録する'),
+@claims(Claim(EPOCH_LOG, 'self.log("train_loss", loss, on_epoch=True, sync_dist=True)  # エポックの平均も残す'),
         Claim(EPOCH_LOG, "`self.log` は既定で 50 ステップごとに記録する。`on_epoch=True` ならエポックの平均も残る"),
         Claim(EPOCH_LOG, "データが少ないと、学習全体でも数点しか残らないので、on_epoch=True でエポックごとの平均も記録しておきます。"),
         Claim(VALUES, "`on_epoch=True` と、`log_every_n_steps` を 1 エポックより小さく"))

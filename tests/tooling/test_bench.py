@@ -35,7 +35,7 @@ def test_a_tiny_run_of_every_arm_writes_results_the_slide_renders(tmp_path):
     assert fit["ratio"]["low"] <= fit["ratio"]["value"] <= fit["ratio"]["high"]
     assert set(results["summary"]["wall"]["parts"]) >= {"self.log", "progress bar", "Trainer loop"}
     assert "ratio, measured" in (tmp_path / "results.md").read_text()
-    assert render(results).startswith("| 本資料の学習")
+    assert render(results).startswith("| 測定した学習")
 
 
 def test_arms_that_train_different_models_fail_loudly():
