@@ -13,6 +13,7 @@ import inspect
 import warnings
 
 import pytorch_lightning as pl
+from pytorch_lightning.demos.boring_classes import BoringModel
 
 
 def fake_gpus(monkeypatch, n: int, mps: bool = False) -> None:
@@ -61,3 +62,29 @@ def launcher(t: pl.Trainer) -> str:
 def default(name: str):
     """The default of a Trainer argument."""
     return inspect.signature(pl.Trainer).parameters[name].default
+
+
+class Logs(BoringModel):
+    """Logs train_loss each step and val_loss in validation."""
+
+    def training_step(self, batch, batch_idx):
+        out = super().training_step(batch, batch_idx)
+        self.log("train_loss", out["loss"])
+        return out
+
+    def validation_step(self, batch, batch_idx):
+        out = super().validation_step(batch, batch_idx)
+        self.log("val_loss", out["x"])
+        return out
+
+
+class Scored(BoringModel):
+    """val_loss is given per validation check: scores[k] at the k-th check (then flat)."""
+
+    def __init__(self, scores):
+        super().__init__()
+        self.scores, self.checks = scores, 0
+
+    def on_validation_epoch_end(self):
+        self.log("val_loss", float(self.scores[min(self.checks, len(self.scores) - 1)]))
+        self.checks += 1

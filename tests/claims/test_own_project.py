@@ -21,8 +21,7 @@ from pytorch_lightning.demos.boring_classes import BoringModel
 from torch.utils.data import DataLoader, Dataset, random_split
 
 from .ledger import Claim, Docs, claims, docs
-from .lightning_fakes import tiny_fit, trainer
-from .test_training import Logs, Scored  # noqa: the ledger's fakes (moved to lightning_fakes by the tooling change)
+from .lightning_fakes import Logs, Scored, tiny_fit, trainer
 
 SPLIT = "付録：自分のデータで（2/5）：CSV から Dataset"
 BUFFERS = "付録：自分のデータで（3/5）：統計をモデルに持たせる"

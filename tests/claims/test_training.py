@@ -14,7 +14,7 @@ from pytorch_lightning.demos.boring_classes import BoringModel, RandomDataset
 from torch.utils.data import DataLoader, SequentialSampler
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
-from .lightning_fakes import fake_gpus, tiny_fit, trainer
+from .lightning_fakes import Logs, Scored, fake_gpus, tiny_fit, trainer
 
 MODULE_2 = "LightningModule（2/3）：学習の 1 ステップ"
 FAST = "まず `fast_dev_run` で通す"
@@ -41,20 +41,6 @@ docs(
     Docs(PITFALLS, "混合精度 `precision=\"bf16-mixed\"` | GPU（Ampere 以降）で使う", PRECISION),
     Docs(PITFALLS, "混合精度は、一部の計算を 16 ビットにして、GPU で速度とメモリを節約する指定です。", PRECISION),
 )
-
-
-class Logs(BoringModel):
-    """Logs train_loss each step and val_loss in validation."""
-
-    def training_step(self, batch, batch_idx):
-        out = super().training_step(batch, batch_idx)
-        self.log("train_loss", out["loss"])
-        return out
-
-    def validation_step(self, batch, batch_idx):
-        out = super().validation_step(batch, batch_idx)
-        self.log("val_loss", out["x"])
-        return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,18 +105,6 @@ def test_tensorboard_is_an_ipython_extension_with_a_tensorboard_magic():
 
 # --------------------------------------------------------------------------------------------
 # the best checkpoint, early stopping
-
-
-class Scored(BoringModel):
-    """val_loss is given per validation check: scores[k] at the k-th check (then flat)."""
-
-    def __init__(self, scores):
-        super().__init__()
-        self.scores, self.checks = scores, 0
-
-    def on_validation_epoch_end(self):
-        self.log("val_loss", float(self.scores[min(self.checks, len(self.scores) - 1)]))
-        self.checks += 1
 
 
 @claims(Claim(TRAIN, 'best = ModelCheckpoint(monitor="val_loss", filename="best")  # val_loss が最小の重み'),
