@@ -11,4 +11,4 @@ loss = events.Scalars("train_loss_step")  # on_epoch=True のとき、ステッ�
 fig, ax = plt.subplots(figsize=(10, 3.2))
 ax.plot([e.step for e in loss], [e.value for e in loss], marker="o")
 ax.set(title=f"train_loss (last {loss[-1].value:.3f})", xlabel="step")
-fig.savefig("learning_curve.svg")
+fig.savefig("learning_curve.png")

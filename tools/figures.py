@@ -1,7 +1,7 @@
 """Figures on the slides, made by the deck's own code and never older than what made them.
 
-A block on a slide draws with matplotlib and calls ``fig.savefig("learning_curve.svg")``; the slide
-shows ``![…](figures/learning_curve.svg)``. While the deck runs (harness/run.py), every ``savefig``
+A block on a slide draws with matplotlib and calls ``fig.savefig("learning_curve.png")``; the slide
+shows ``![…](figures/learning_curve.png)``. While the deck runs (harness/run.py), every ``savefig``
 of a block is captured with *what it plotted* (lines, images, texts: `plotted`). Then:
 
 - ``make figures`` (``pytest --update-figures``) copies each figure to ``slides/figures/`` with a
