@@ -72,10 +72,6 @@ def unspeakable(d: deck.Deck) -> list[str]:
     return bad
 
 
-def script_length(d: deck.Deck) -> int:
-    return sum(characters(s) for s in d.main)
-
-
 def minutes(slide: deck.Slide) -> float:
     """The review's estimate: the note spoken, each code, output and table line pointed at, a change of slide."""
     lines = sum(len([l for l in f.code.splitlines() if l.strip()]) for f in slide.fences)
@@ -185,7 +181,7 @@ def test_the_checks_name_the_slide_and_skip_the_appendix(tmp_path: Path):
     [link] = unspeakable(d)
     assert link.endswith("(slide 3「リンク」): the note has 1 URL (https://example.com/), "
                          "a backtick, ** (bold), an <http…> link")
-    assert script_length(d) == len("短いノート") + len(long_note) + len(
+    assert sum(characters(s) for s in d.main) == len("短いノート") + len(long_note) + len(
         "出典は <https://example.com/> と `Trainer` の **説明**")
     assert minutes(d.main[1]) == pytest.approx((MAX_NOTE + 1) / SPOKEN + SECONDS_PER_SLIDE / 60)
 
