@@ -86,10 +86,12 @@ npm_ci = npm ci $(1) --no-audit --no-fund --loglevel=error || { \
 # cache, reported as "cached"); `make test FRESH=1` (and CI) runs every block. The deck's Japanese is
 # linted by a test (tests/deck/test_japanese.py), the workflow by one (tests/tooling/test_workflow.py).
 # Two workers (pytest-xdist): the deck's blocks, in order, on one; the tooling tests beside them
-# (the grouping: pytest_xdist_make_scheduler in harness/plugin.py). The checks before it are independent
-# and each mostly one process (Python, Node, the browser): two at a time.
-test: $(VENV)/.installed $(MNIST_FILES) node_modules/.installed
-	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target check slides
+# (the grouping: pytest_xdist_make_scheduler in harness/plugin.py). The set-up and the checks before it
+# are each mostly one process (pip, npm, Python, the browser): two at a time, first the installs (pip's
+# dev group beside npm), then MNIST beside the checks and the build.
+test:
+	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target $(VENV)/.installed node_modules/.installed
+	@$(MAKE) --no-print-directory --jobs=2 --output-sync=target $(MNIST_FILES) check slides
 	$(PY) -m pytest -n 2
 
 # Generated files (snippets/, the notebook, generated regions of the deck): `generate` writes

@@ -58,10 +58,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # A test that drives Chromium takes one to three seconds: those start first (after the deck's blocks,
-    # first by `testpaths`), so that the two workers of `make test` end together, not one of them with
-    # the slowest tests left at the end.
-    items.sort(key=lambda item: Path(item.path).is_relative_to(cache.TESTS) and "chromium" not in item.fixturenames)
+    # The longest tests start first (after the deck's blocks, first by `testpaths`): the slow ones (the
+    # notebook's kernel beside the deck's blocks), then those that drive Chromium (one to three seconds
+    # each), so that the two workers of `make test` end together, not one of them with the slowest left.
+    items.sort(key=lambda item: (Path(item.path).is_relative_to(cache.TESTS), "slow" not in item.keywords,
+                                 "chromium" not in item.fixturenames))
     if cache.fresh() or os.environ.get("NETWORK"):
         return
     skip = pytest.mark.skip(reason="downloads from PyPI: runs in CI (CI=true) or with NETWORK=1")

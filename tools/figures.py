@@ -39,7 +39,7 @@ FOLDER = "figures"  # beside the deck: slides/figures/, linked as figures/NAME f
 FIX = "make figures"
 VERSIONS = ["torch", "torchvision", "pytorch-lightning", "matplotlib"]
 # Relative tolerance of plotted numbers between the record and a fresh run (float noise of
-# CPU kernels across machines; the deck's runs are seeded).
+# CPU kernels across machines; the deck's runs are seeded and use one torch thread: harness/blocks.py).
 TOLERANCE = 1e-3
 BODY_PX = 28  # the theme's body text (slides/themes/lightning.css)
 DPI = 96  # CSS pixels per inch: a figure shown at its natural size has text of the size drawn here

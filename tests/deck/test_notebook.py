@@ -4,14 +4,16 @@ What a reader without the talk gets (tools/notebook.py), held statically here: e
 「解説」 cell, every expected output the slides show, the deck's modules written piece by piece with
 ``%%writefile`` before their first use, the figures embedded (no path into the repository).
 
-The run is a reader's: a kernel whose environment has only what Jupyter brings (ipykernel) and what
-the notebook's own first cell installs. Its venv is ``.cache/notebook/venv``; a kernelspec in
-``.cache/notebook/kernels/`` points at it, and nbclient runs the notebook there (the executed
-notebook is kept as ``.cache/notebook/last-run.ipynb``).
+The run is a reader's on Colab: a kernel whose environment has only what Jupyter brings (ipykernel),
+torch with what torch requires (Colab's runtime has it; so does the install slide's reader who put the
+CPU build in first), and what the notebook's own first cell installs. Its venv is ``.cache/notebook/venv``;
+a kernelspec in ``.cache/notebook/kernels/`` points at it, and nbclient runs the notebook there (the
+executed notebook is kept as ``.cache/notebook/last-run.ipynb``).
 
-- CI (``CI=true``) and ``FRESH=1`` make that venv anew: ipykernel only, checked to have no torch,
-  Lightning or matplotlib, so the install cell's ``%pip install`` does all the installing (torch
-  comes from pip's cache; ~1.5 min here).
+- CI (``CI=true``) and ``FRESH=1`` make that venv anew: ipykernel, and torch's files hard-linked from
+  ``.venv`` (unpacking its 5 GB CUDA build again took ~1.5 min), checked to have no torchvision,
+  Lightning or matplotlib, so the install cell's ``%pip install`` does the rest of the installing and
+  must leave that torch as it is (a reinstalled torch fails the test).
 - Otherwise a venv that this very install cell filled earlier is reused (its stamp, written last,
   names the Python, ipykernel and the cell's text): the cell runs again and finds everything there.
   Any other change to the install cell, or a half-made venv, makes it anew.
@@ -33,6 +35,7 @@ import re
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import nbformat
@@ -42,6 +45,8 @@ from jupyter_client.manager import KernelManager
 from markdown_it import MarkdownIt
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 import deck
 from deck.paths import CACHE, DATA, DECKS, NOTEBOOK
@@ -55,9 +60,10 @@ VENV = KERNEL_HOME / "venv"
 STAMP = VENV / ".made-by"
 KERNEL_NAME = "deck-notebook"
 LAST_RUN = KERNEL_HOME / "last-run.ipynb"  # the executed notebook, outputs and all
-JUPYTER = "ipykernel"  # what Jupyter itself brings to a kernel; everything else is the install cell's
+JUPYTER = "ipykernel"  # what Jupyter itself brings to a kernel
+PREINSTALLED = "torch"  # with what it requires: Colab's runtime has it (the install slide's claim)
 # What the install cell must bring into the kernel's environment (import names).
-INSTALLED_BY_THE_CELL = ["torch", "torchvision", "pytorch_lightning", "matplotlib", "jsonargparse"]
+INSTALLED_BY_THE_CELL = ["torchvision", "pytorch_lightning", "matplotlib", "jsonargparse"]
 
 # A line of a cell's output that is a warning or a banner: Python's warning format (`file.py:12: ...`,
 # Lightning's own format drops the category), a category name, pip's/logging's level words, Lightning's tips.
@@ -252,13 +258,39 @@ def missing_packages(python: Path) -> list[str]:
     return subprocess.check_output([str(python), "-c", code], text=True).split()
 
 
+def with_requirements(name: str) -> list[metadata.Distribution]:
+    """The distribution `name` of this venv and every one it requires, transitively."""
+    found, todo = {}, [name]
+    while todo:
+        dist = metadata.distribution(todo.pop())
+        if canonicalize_name(dist.name) not in found:
+            found[canonicalize_name(dist.name)] = dist
+            todo += [r.name for r in map(Requirement, dist.requires or [])
+                     if r.marker is None or r.marker.evaluate({"extra": ""})]
+    return list(found.values())
+
+
+def preinstall(site: Path) -> None:
+    """PREINSTALLED and what it requires, file by file as hard links to .venv's (copies across file systems):
+    a pip that uninstalls one removes the link, never .venv's file. Console scripts (``torchrun``) stay out."""
+    for dist in with_requirements(PREINSTALLED):
+        for file in (f for f in dist.files if f.parts[0] != ".." and not (site / f).exists()):
+            (site / file).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(dist.locate_file(file), site / file)
+            except OSError:
+                shutil.copy2(dist.locate_file(file), site / file)
+
+
 def kernel_venv(stamp: str, fresh: bool) -> tuple[Path, bool]:
-    """The kernel's venv and whether it is new (ipykernel only, the install cell not yet run in it)."""
+    """The kernel's venv and whether it is new (ipykernel and torch, the install cell not yet run in it)."""
     python = VENV / "bin" / "python"
     if not fresh and STAMP.is_file() and STAMP.read_text(encoding="utf-8") == stamp and python.exists():
         return python, False
     shutil.rmtree(VENV, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    preinstall(Path(subprocess.check_output(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip()))
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", JUPYTER], check=True)
     missing = missing_packages(python)
     assert missing == INSTALLED_BY_THE_CELL, f"the new kernel venv already has {set(INSTALLED_BY_THE_CELL) - set(missing)}"
@@ -316,6 +348,9 @@ def test_notebook_runs_in_a_fresh_kernel_with_only_its_install_cell(tmp_path: Pa
                     cli_checkpoints[cell.id] = sorted(set(tmp_path.rglob("*.ckpt")) - before)
                 if cell.source == install:
                     assert missing_packages(python) == [], "the install cell did not install everything the notebook imports"
+                    torch = subprocess.check_output([python, "-c", "import torch; print(torch.__file__)"], text=True)
+                    assert os.path.samefile(torch.strip(), metadata.distribution("torch").locate_file("torch/__init__.py")), \
+                        "the install cell reinstalled torch, which Colab already has"
                     if new:
                         STAMP.write_text(stamp, encoding="utf-8")  # last: a venv without it is made anew
     finally:
