@@ -203,10 +203,6 @@ class Block:
         return bool(MODULE_HEADER.match(self.code.split("\n", 1)[0])) and self.info == "python"
 
     @property
-    def skipped(self) -> bool:
-        return any(mark.startswith("pytest.mark.skip") for mark in self.marks)
-
-    @property
     def file_text(self) -> str:
         """The snippet file: the pieces with one blank line between them, as a reader would save it."""
         return "\n".join(p.code for p in self.pieces)
@@ -385,8 +381,8 @@ def _blocks(deck: Deck) -> list[Block]:
             if fence.info not in RUNNABLE:
                 raise DeckError(
                     f"{where}: code block ```{fence.info} would not be run by pytest-codeblocks. "
-                    "Use exactly ```python, ```sh or ```bash; a block that must not run gets "
-                    '<!-- pytest.mark.skip(reason="...") --> and says why on the slide.'
+                    "Use exactly ```python, ```sh or ```bash (every block runs); code that is only shown, not run, "
+                    "goes in a ```text fence after an expected-output marker, or as inline code."
                 )
             block = Block(deck, [Piece(fence, slide)], marks)
             header = MODULE_HEADER.match(fence.code.split("\n", 1)[0])

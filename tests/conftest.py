@@ -62,7 +62,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # notebook's kernel beside the deck's blocks), then those that drive Chromium (one to three seconds
     # each), so that the two workers of `make test` end together, not one of them with the slowest left.
     items.sort(key=lambda item: (Path(item.path).is_relative_to(cache.TESTS), "slow" not in item.keywords,
-                                 "chromium" not in item.fixturenames))
+                                 "chromium" not in getattr(item, "fixturenames", ())))
     if cache.fresh() or os.environ.get("NETWORK"):
         return
     skip = pytest.mark.skip(reason="downloads from PyPI: runs in CI (CI=true) or with NETWORK=1")

@@ -40,7 +40,6 @@ from deck.paths import ROOT
 
 EXPLANATION = "**解説**"
 EXPECTED = "**期待される出力**"
-NOT_RUN = "（実行しないコード）"
 # The scripts the cluster slides source (harness/blocks.py puts this folder on PATH for the deck's run).
 REHEARSAL = ROOT / "tools" / "rehearsal"
 PLACE = re.compile(r"^[-\s]*notebook:\s*(.*?)[-\s]*$", re.S)
@@ -130,10 +129,9 @@ def build(path: Path) -> nbformat.NotebookNode:
         name = block.name
         if block is install:
             return [new_code_cell(shell_cell(code), id=cell_id("code", name, seen))]
-        if block.skipped or (block.info != "python" and rehearsal_script(block.code)):
-            why = NOT_RUN if block.skipped else (
-                f"（リポジトリの `tools/rehearsal/{rehearsal_script(block.code)}` で PC の中にノードを作って試すコード："
-                "ノートブックでは実行しない。リポジトリを clone した Linux の端末で実行する）")
+        if block.info != "python" and rehearsal_script(block.code):
+            why = (f"（リポジトリの `tools/rehearsal/{rehearsal_script(block.code)}` で PC の中にノードを作って試すコード："
+                   "ノートブックでは実行しない。リポジトリを clone した Linux の端末で実行する）")
             return [new_markdown_cell(f"{why}\n\n```{block.info}\n{code}```", id=cell_id("code", name, seen))]
         for module in sorted(uses(block, code)):
             if written.get(module, 0) < len(modules[module].pieces):

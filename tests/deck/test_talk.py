@@ -28,7 +28,6 @@ from deck.paths import DECKS
 
 
 DECK = DECKS[0]
-MAX_SLIDES = 25
 MAX_NOTE = 400  # characters of one slide's notes
 MAX_MINUTES = 27  # the main part's estimated length, questions not included
 SPOKEN = 300  # 字/分
@@ -90,14 +89,6 @@ def unmarked_demo_values(d: deck.Deck) -> list[str]:
             if (DEMO_SETTINGS.search(line) and DEMO_MARK not in line) or ("資料用" in line and DEMO_MARK not in line):
                 bad.append(f"{d.where(block.deck_line(n))}: {line.strip()}")
     return bad
-
-
-def test_the_main_part_is_at_most_25_slides():
-    d = deck.load(DECK)
-    assert len(d.main) <= MAX_SLIDES, (
-        f"the main part (slide 1 to 「{SUMMARY_TITLE}」, slide {d.main[-1].number}) has {len(d.main)} slides, "
-        f"at most {MAX_SLIDES} fit a 30-minute talk: merge, cut or move slides to the appendix "
-        f"(after 「{SUMMARY_TITLE}」)")
 
 
 def test_the_main_part_ends_at_matome_and_the_appendix_follows_it():

@@ -54,7 +54,8 @@ def test_a_rendezvous_that_cannot_complete_fails_fast_and_readably(tmp_path: Pat
     (tmp_path / "noop.py").write_text("print('training')\n")
     script = ("source two_nodes.sh; on_node 0 torchrun --nnodes=2 --nproc-per-node=1 --rdzv-id=r --rdzv-backend=c10d "
               "--rdzv-endpoint=$HEAD:29500 noop.py; wait_nodes")
-    done, seconds, tag = run(script, tmp_path)
+    # two_nodes.sh's join timeout is 20 s (PET_RDZV_CONF), the reader's default; 3 s fails the same way.
+    done, seconds, tag = run(script, tmp_path, PET_RDZV_CONF="join_timeout=3,read_timeout=3")
     assert done.returncode == 1, done.stdout + done.stderr
     assert seconds <= LIMIT, f"took {seconds:.0f} s"
     assert "----- node0.log" in done.stderr and "RendezvousTimeoutError" in done.stderr  # the agent's own output
