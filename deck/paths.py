@@ -10,7 +10,6 @@ NOTEBOOK = ROOT / "PyTorchLightningExampleOnMNIST.ipynb"
 BUILD = ROOT / "build"
 CACHE = ROOT / ".cache"
 DATA = ROOT / "data"
-MNIST_RAW = DATA / "MNIST" / "raw"
 BENCH_RESULTS = ROOT / "bench" / "results.json"
 
 # The harness: every file that decides how a deck block runs or how its result is judged. All of it

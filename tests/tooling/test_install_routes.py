@@ -103,7 +103,6 @@ def test_uv_resolves_the_current_torch_and_the_floor_range(tools: Path, tmp_path
 
 
 @pytest.mark.network
-@pytest.mark.slow
 # A copy of the whole project: the deck is sample input (its code is in snippets/, in this test's key).
 def test_poetry_locks_one_current_torch_for_every_supported_python_and_installs_no_project(tools: Path, tmp_path: Path):
     project = project_copy(tmp_path)
