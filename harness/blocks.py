@@ -56,8 +56,8 @@ def set_up_the_readers_machine() -> None:
     patch_pytest_codeblocks()
     # One torch thread in every process of the run (this one, the blocks' scripts, the notebook's kernel): a
     # fit's numbers then do not depend on the machine's core count (on 2 threads `python train.py` tests
-    # another test_acc than on 1), so a figure recorded here compares on any machine; and the two
-    # xdist workers do not fight over the cores (the fit alone: 45 s on 2 threads, 50 s on 1).
+    # another test_acc than on 1), so a figure recorded on 2 cores compares on 16; and the two xdist
+    # workers do not fight over the cores (the fit alone here: 45 s on 2 threads, 50 s on 1).
     os.environ["OMP_NUM_THREADS"] = "1"
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
