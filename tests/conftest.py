@@ -63,7 +63,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # each), so that the two workers of `make test` end together, not one of them with the slowest left.
     items.sort(key=lambda item: (Path(item.path).is_relative_to(cache.TESTS), "slow" not in item.keywords,
                                  "chromium" not in getattr(item, "fixturenames", ())))
-    # They wait on PyPI more than they compute: CI runs them beside the matrix (.ci/run), not in `make test`.
+    # Like the matrix they test other install routes, not the deck: CI runs them beside it (.ci/run), not in `make test`.
     if os.environ.get("NETWORK"):
         return
     skip = pytest.mark.skip(reason="downloads from PyPI: `make test-network` runs it (CI does)")
