@@ -28,6 +28,7 @@ import pytest_codeblocks.plugin
 import deck
 from deck.model import MODULE_HEADER
 from deck.paths import DATA, ROOT
+from harness import cache
 from tools import mnist_data, snippets
 
 REHEARSAL = ROOT / "tools" / "rehearsal"  # two_nodes.sh and slurm_cluster.sh, which the cluster blocks source
@@ -109,7 +110,7 @@ def cluster_why_not(script: str) -> str:
 
 
 def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+    return cache.flag("CI")
 
 
 def without_cluster(script: str, why: str) -> NoReturn:

@@ -42,9 +42,14 @@ from tools.marp_build import find_browser
 CACHE_FILE = CACHE / "deck-runs.json"
 
 
+def flag(name: str) -> bool:
+    """An environment switch (CI, FRESH): set, and not 0/false/no."""
+    return os.environ.get(name, "").lower() not in ("", "0", "false", "no")
+
+
 def fresh() -> bool:
     """Run everything: in CI, or when asked (`make test FRESH=1`)."""
-    return any(os.environ.get(name, "").lower() not in ("", "0", "false", "no") for name in ("CI", "FRESH"))
+    return flag("CI") or flag("FRESH")
 
 
 @functools.cache
