@@ -90,8 +90,7 @@ def make_venv(variant: Path, *requirements: str, hide: tuple[str, ...] = ()) -> 
     run([python, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
     # ensurepip's old setuptools would shadow .venv's (torch asks for a newer one): use .venv's.
     run([python, "-m", "pip", "uninstall", "--quiet", "--yes", "setuptools"])
-    site = Path(subprocess.check_output([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                        text=True).strip())
+    site = site_packages(python)
     (site / "zz-matrix-base.pth").write_text(f"{base}\n")  # after the venv's own site-packages
     run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", *requirements])
     run([python, "-m", "pip", "check", "--disable-pip-version-check"])
@@ -131,10 +130,14 @@ def imports(python: Path, module: str, env: dict[str, str] | None = None) -> boo
     return subprocess.run([str(python), "-c", code], env=env).returncode == 0
 
 
+def site_packages(python: Path) -> Path:
+    """The site-packages folder of the venv whose interpreter is `python`."""
+    return Path(subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                        text=True).strip())
+
+
 def own_packages(python: Path) -> set[str]:
-    site = subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                   text=True).strip()
-    return {p.name for p in Path(site).iterdir()}
+    return {p.name for p in site_packages(python).iterdir()}
 
 
 def run_deck(python: Path, project: Path) -> None:

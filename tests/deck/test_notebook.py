@@ -52,7 +52,7 @@ import deck
 from deck.paths import CACHE, DATA, DECKS, NOTEBOOK
 from harness import cache
 from tests.support.notebook_warnings import ALLOWED
-from tools import notebook
+from tools import matrix, notebook
 
 
 KERNEL_HOME = CACHE / "notebook"
@@ -289,8 +289,7 @@ def kernel_venv(stamp: str, fresh: bool) -> tuple[Path, bool]:
         return python, False
     shutil.rmtree(VENV, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    preinstall(Path(subprocess.check_output(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip()))
+    preinstall(matrix.site_packages(python))
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", JUPYTER], check=True)
     missing = missing_packages(python)
     assert missing == INSTALLED_BY_THE_CELL, f"the new kernel venv already has {set(INSTALLED_BY_THE_CELL) - set(missing)}"
