@@ -191,8 +191,7 @@ def write_readme(repo: str) -> bool:
 
 def summary(junit: Path, repo: str | None) -> tuple[str, list[str]]:
     """The run's summary page (Markdown) from `make test`'s JUnit report, and the run's warning annotations."""
-    warnings = [f"::warning file=README.md,title=README links::{w}"
-                for w in [readme_warning(README.read_text(encoding="utf-8"), repo)] if w]
+    warnings = [w for w in [readme_warning(README.read_text(encoding="utf-8"), repo)] if w]
     lines = [f"### make test (Python {platform.python_version()})", ""]
     if not junit.is_file():
         lines.append(f"No {shown(junit)}: `make test` stopped before pytest ran (see the log of `.ci/run`).")
@@ -221,8 +220,8 @@ def summary(junit: Path, repo: str | None) -> tuple[str, list[str]]:
         lines += ["", f"**Published** {'by the deploy job' if on_main else f'on a push to {BRANCH} (not this run)'}: "
                       f"[the deck]({site}{HTML_NAME}), [the PDF]({site}{PDF_NAME}), "
                       f"[the notebook]({site}{NOTEBOOK.name}), [in Colab]({colab_url(repo)}), [the index]({site})"]
-    lines += ["", *[f"> [!WARNING]\n> {w.split('::', 2)[2]}" for w in warnings]]
-    return "\n".join(lines) + "\n", warnings
+    lines += ["", *[f"> [!WARNING]\n> {w}" for w in warnings]]
+    return "\n".join(lines) + "\n", [f"::warning file=README.md,title=README links::{w}" for w in warnings]
 
 
 def main(argv: list[str]) -> int:
