@@ -86,7 +86,7 @@ def unmarked_demo_values(d: deck.Deck) -> list[str]:
         if block.first.slide.appendix or "quick_trainer" in block.code:
             continue
         for n, line in enumerate(block.code.splitlines(), 1):
-            if (DEMO_SETTINGS.search(line) and DEMO_MARK not in line) or ("資料用" in line and DEMO_MARK not in line):
+            if (DEMO_SETTINGS.search(line) or "資料用" in line) and DEMO_MARK not in line:
                 bad.append(f"{d.where(block.deck_line(n))}: {line.strip()}")
     return bad
 
