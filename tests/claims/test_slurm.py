@@ -8,18 +8,19 @@ teardown) in tests/tooling/test_slurm_cluster.py.
 What Lightning makes of srun's environment is tested below with SLURM's environment variables, on
 the CPU (a mismatched or forgotten num_nodes included); what Slurm's or Lightning's documentation says is ``docs``.
 
-The exit race (the feasibility study, ../shared/studies/slurm-two-nodes.md, section 5): under SLURM
-rank 0's own process hosts the TCPStore, and a small Lightning script that leaves the gloo process
-group alive aborted at interpreter exit in 3 of 10 jobs there ("terminate called without an active
-exception", the job FAILED). Measured for this deck (2026-12-05; Slurm 22.05.8, torch 2.14.1,
-Lightning 2.6.6, gloo, a loaded 2-core machine): the deck's train.py as the slide runs it ended
-COMPLETED in 25 of 25 jobs in a row on one cluster, and the slide's block passed 20 of 20 fresh runs in
-a row (each on a new cluster; 5 of 5 before that); the study's small script (BoringModel,
-fast_dev_run=2, no destroy_process_group) ended COMPLETED in 20 of 20 jobs in a row. So the deck
-teaches no extra end of train.py: it would be a line for a race not seen here. On a GPU cluster
-(NCCL) Lightning itself destroys the process group at exit
-(test_lightning_ends_the_nccl_process_group_at_exit), and should a CPU job ever end FAILED, the block's
-test fails at once with the job's output and the daemons' logs (slurm_cluster.sh), which show the abort.
+The exit race, and why cli.py (付録：LightningCLI（1/3）) ends with destroy_process_group: under SLURM rank
+0's own process hosts the TCPStore, and Lightning leaves a gloo process group to the interpreter
+(test_lightning_leaves_the_gloo_process_group_alive). A job whose processes exit with the group alive can
+abort at exit after fit has finished ("terminate called without an active exception", srun: task 1 Aborted,
+the job FAILED); pytorch/pytorch#190489 reports the same message for a missing destroy_process_group.
+Measured: the feasibility study (../shared/studies/slurm-two-nodes.md, section 5) 3 of 10 jobs; CI of
+2026-12-07 once, in the Lightning-package leg of the matrix (three legs side by side on the machine); and
+on 2026-12-07 here (Slurm 22.05.8, torch 2.14.1, Lightning 2.6.6, two busy loops beside it on 2 cores),
+the slide's job with the old cli.py against cli.py ending with destroy_process_group, with barrier() before it,
+alternating, on one cluster: 2 of 30 FAILED, 0 of 30, 0 of 30. PyTorch's docs ask for destroy_process_group near the end of main
+in every process (docs.pytorch.org/docs/stable/distributed.html#shutdown); on a GPU cluster (NCCL) Lightning
+also calls it itself at exit. Should a CPU job ever end FAILED, the block's test fails at once with the job's
+output and the daemons' logs (slurm_cluster.sh), which show the abort.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import socket
 import warnings
 
 import pytest
@@ -39,11 +41,12 @@ from tests.support import cluster
 from tests.support.notebook_warnings import ALLOWED
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
-from .lightning_fakes import fake_gpus, trainer
+from .lightning_fakes import fake_gpus, tiny_fit, trainer
 
 SLURM = "付録：SLURM（1/3）：`sbatch` で 2 ノード"
 SLURM_GPU = "付録：SLURM（2/3）：GPU クラスターでは"
 SLURM_CHECKS = "付録：SLURM（3/3）：割り当て・出力・エラー"
+CLI_1 = "付録：`LightningCLI`（1/3）：`cli.py`"
 REHEARSAL = "付録：複数ノード（1/2）：予行演習"
 
 SBATCH = "https://slurm.schedmd.com/sbatch.html"
@@ -87,6 +90,10 @@ shown(
 )
 
 docs(
+    # distributed.html, Shutdown: "It is important to clean up resources on exit by calling destroy_process_group()
+    # [...] usually near the end of main(). The call should be made once per trainer-process"
+    Docs(CLI_1, "PyTorch は、各プロセスの終わりに destroy_process_group を呼ぶよう勧めています。",
+         "https://pytorch.org/docs/stable/distributed.html"),
     # sbatch.html: "sbatch submits a batch script to Slurm. [...] it may sit in the queue of pending jobs"
     Docs(SLURM, "sbatch は、このスクリプトをジョブとしてキューに入れます。", SBATCH),
     # sbatch.html: "When the job allocation is finally granted for the batch script, Slurm runs a single copy
@@ -233,14 +240,33 @@ def test_a_gpu_cluster_runs_one_process_per_gpu(monkeypatch):
     t.strategy.cluster_environment.validate_settings(num_devices=4, num_nodes=2)
 
 
-def test_lightning_ends_the_nccl_process_group_at_exit():
-    """Why a GPU job needs no extra end of train.py: Lightning destroys the NCCL process group at exit
-    (gloo's it leaves to the interpreter; the deck's CPU job measured clean, see the module's head)."""
+@claims(Claim(CLI_1, "Lightning は GPU の NCCL では終了時に自分で呼びますが、CPU の gloo では呼びません。"))
+def test_lightning_leaves_the_gloo_process_group_alive(monkeypatch, quiet):
+    """Why cli.py ends with destroy_process_group (the module's head): after a real DDP fit on the CPU (one
+    process, gloo) the group is still alive and nothing was registered to end it at exit; for NCCL, which
+    needs a GPU, Lightning's source registers destroy_process_group at exit."""
     from lightning_fabric.utilities import distributed
 
+    at_exit = []
+    monkeypatch.setattr(distributed.atexit, "register", at_exit.append)
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    monkeypatch.setenv("MASTER_PORT", str(free_port()))
+    try:
+        tiny_fit(strategy="ddp").fit(BoringModel())
+        assert torch.distributed.is_initialized() and torch.distributed.get_backend() == "gloo"
+        assert at_exit == []
+    finally:
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
     source = inspect.getsource(distributed._init_dist_connection)
     assert 'if torch_distributed_backend == "nccl":' in source and "atexit.register(_destroy_dist_connection)" in source
     assert "torch.distributed.destroy_process_group()" in inspect.getsource(distributed._destroy_dist_connection)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @claims(Claim(SLURM_GPU, "実効バッチサイズは 128 × 8 プロセス = 1,024 になる"))
