@@ -15,12 +15,13 @@ abort at exit after fit has finished ("terminate called without an active except
 the job FAILED); pytorch/pytorch#190489 reports the same message for a missing destroy_process_group.
 Measured: the feasibility study (../shared/studies/slurm-two-nodes.md, section 5) 3 of 10 jobs; CI of
 2026-12-07 once, in the Lightning-package leg of the matrix (three legs side by side on the machine); and
-on 2026-12-07 here (Slurm 22.05.8, torch 2.14.1, Lightning 2.6.6, two busy loops beside it on 2 cores),
-the slide's job with the old cli.py against cli.py ending with destroy_process_group, with barrier() before it,
-alternating, on one cluster: 2 of 30 FAILED, 0 of 30, 0 of 30. PyTorch's docs ask for destroy_process_group near the end of main
-in every process (docs.pytorch.org/docs/stable/distributed.html#shutdown); on a GPU cluster (NCCL) Lightning
-also calls it itself at exit. Should a CPU job ever end FAILED, the block's test fails at once with the job's
-output and the daemons' logs (slurm_cluster.sh), which show the abort.
+on 2026-12-07 here (Slurm 22.05.8, torch 2.14.1, Lightning 2.6.6, on 2 cores beside busy loops), the slide's
+job alternating with the old cli.py and with cli.py ending with destroy_process_group, on one cluster: with
+two busy loops 2 of 30 FAILED against 0 of 30 (and 0 of 30 with barrier() before it), with three 0 of 40
+against 0 of 40; so the race is rare, and was not seen with the call in 70 jobs. PyTorch's docs ask for
+destroy_process_group near the end of main in every process (docs.pytorch.org/docs/stable/distributed.html
+#shutdown); on a GPU cluster (NCCL) Lightning also calls it itself at exit. Should a CPU job ever end FAILED,
+the block's test fails at once with the job's output and the daemons' logs (slurm_cluster.sh), which show the abort.
 """
 
 from __future__ import annotations
