@@ -88,7 +88,7 @@ class DeckRun:
 
         def savefig(fig, fname, *args, **kwargs):
             original(fig, fname, *args, **kwargs)
-            if isinstance(fname, (str, os.PathLike)):  # a file a block made; not a buffer (bench/chart.py)
+            if isinstance(fname, (str, os.PathLike)):  # a file a block made; not a buffer (io.BytesIO)
                 saved.append((Path(fname).resolve(), figures.plotted(fig)))
 
         Figure.savefig = savefig  # for this process: every deck block may save a figure
