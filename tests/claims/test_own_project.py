@@ -50,23 +50,6 @@ def ckpt_files(root: Path) -> list[str]:
 # each run's own folder
 
 
-@claims(Claim(RUNS, "ModelCheckpoint に保存先を指定しなければ、重みは記録と同じ実行ごとのフォルダーに入ります。"),
-        Claim(RUNS, "`lightning_logs/version_N/` の N は実行のたびに増える"),
-        Claim(RUNS, "実行し直しても前の結果は上書きされず"),
-        Claim(RUNS, "`checkpoints/best.ckpt`：最良の重み"))
-def test_without_dirpath_each_run_keeps_its_checkpoint_in_its_own_version_folder(quiet):
-    found = []
-    for _ in range(2):
-        best = ModelCheckpoint(monitor="val_loss", filename="best")
-        t = tiny_fit(logger=True, max_epochs=2, callbacks=[best], **EPOCHS)
-        t.fit(Scored([2.0, 1.0]))
-        assert Path(best.best_model_path) == Path(t.log_dir) / "checkpoints" / "best.ckpt"
-        assert (Path(t.log_dir) / "hparams.yaml").exists() and list(Path(t.log_dir).glob("events.out.tfevents.*"))
-        found.append(Path(best.best_model_path).relative_to(quiet).as_posix())
-    assert found == ["lightning_logs/version_0/checkpoints/best.ckpt", "lightning_logs/version_1/checkpoints/best.ckpt"]
-    assert ckpt_files(quiet) == found  # a new folder each run: no best-v1.ckpt, nothing overwritten
-
-
 @claims(Claim(RUNS, "SLURM のジョブでは、N の代わりにジョブの番号が使われます。"),
         Claim(RUNS, "1 つのジョブで 2 回学習すると同じフォルダーに入り、2 回目は best-v1.ckpt になります。"))
 def test_under_slurm_the_version_is_the_job_id_and_a_second_run_in_the_job_shares_it(quiet, monkeypatch):

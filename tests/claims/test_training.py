@@ -64,17 +64,6 @@ def test_the_default_logger_is_tensorboard_in_lightning_logs_when_it_is_installe
     assert type(pl.Trainer(enable_progress_bar=False, accelerator="cpu", devices=1).logger) is CSVLogger
 
 
-@claims(Claim(RUNS, "`lightning_logs/version_N/` の N は実行のたびに増える"),
-        Claim(RUNS, "実行し直しても前の結果は上書きされず"))
-def test_each_run_writes_a_new_version_folder(quiet):
-    folders = []
-    for _ in range(3):
-        t = tiny_fit(logger=True, max_steps=1, limit_val_batches=0)
-        t.fit(BoringModel())
-        folders.append(Path(t.logger.log_dir).relative_to(quiet).as_posix())
-    assert folders == ["lightning_logs/version_0", "lightning_logs/version_1", "lightning_logs/version_2"]
-
-
 @claims(Claim(MODULE_2, "`self.log` は既定で 50 ステップごとに記録する"),
         Claim(MODULE_2, "self.log は、既定では 50 ステップに 1 回しか記録しません。"),
         Claim(OWN, "記録の間隔（既定は 50 ステップ）"))
@@ -109,7 +98,9 @@ def test_tensorboard_is_an_ipython_extension_with_a_tensorboard_magic():
 
 @claims(Claim(TRAIN, 'best = ModelCheckpoint(monitor="val_loss", filename="best")  # val_loss が最小の重み'),
         Claim(RUNS, "`checkpoints/best.ckpt`：最良の重み"),
-        Claim(RUNS, "ModelCheckpoint に保存先を指定しなければ、重みは記録と同じ実行ごとのフォルダーに入ります。"))
+        Claim(RUNS, "ModelCheckpoint に保存先を指定しなければ、重みは記録と同じ実行ごとのフォルダーに入ります。"),
+        Claim(RUNS, "`lightning_logs/version_N/` の N は実行のたびに増える"),
+        Claim(RUNS, "実行し直しても前の結果は上書きされず"))
 def test_the_best_checkpoint_lands_in_the_runs_own_folder(quiet):
     for run in range(2):  # a rerun writes its own folder: no best-v1.ckpt beside the first run's best.ckpt
         best = ModelCheckpoint(monitor="val_loss", filename="best")
@@ -118,6 +109,7 @@ def test_the_best_checkpoint_lands_in_the_runs_own_folder(quiet):
         t.fit(Scored([3.0, 1.0, 2.0, 2.5]))  # the best at the second check (end of epoch 1)
         folder = quiet / "lightning_logs" / f"version_{run}"
         assert Path(t.logger.log_dir) == folder and Path(best.best_model_path) == folder / "checkpoints" / "best.ckpt"
+        assert (folder / "hparams.yaml").exists() and list(folder.glob("events.out.tfevents.*"))  # the run's logs too
         assert torch.load(best.best_model_path, weights_only=False)["global_step"] == 4  # epoch 1's weights, not the last
     assert sorted(p.relative_to(quiet).as_posix() for p in quiet.rglob("*.ckpt")) == [
         "lightning_logs/version_0/checkpoints/best.ckpt", "lightning_logs/version_1/checkpoints/best.ckpt"]
