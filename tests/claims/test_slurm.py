@@ -29,7 +29,6 @@ from __future__ import annotations
 import inspect
 import os
 import re
-import socket
 import warnings
 
 import pytest
@@ -246,12 +245,13 @@ def test_lightning_leaves_the_gloo_process_group_alive(monkeypatch, quiet):
     """Why cli.py ends with destroy_process_group (the module's head): after a real DDP fit on the CPU (one
     process, gloo) the group is still alive and nothing was registered to end it at exit; for NCCL, which
     needs a GPU, Lightning's source registers destroy_process_group at exit."""
+    from lightning_fabric.plugins.environments.lightning import find_free_network_port
     from lightning_fabric.utilities import distributed
 
     at_exit, register = [], distributed.atexit.register
     monkeypatch.setattr(distributed.atexit, "register", lambda f, *a, **k: at_exit.append(f) or register(f, *a, **k))
-    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
-    monkeypatch.setenv("MASTER_PORT", str(free_port()))
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")  # set here, so that what Lightning writes there is undone
+    monkeypatch.setenv("MASTER_PORT", str(find_free_network_port()))
     try:
         tiny_fit(strategy="ddp").fit(BoringModel())
         assert torch.distributed.is_initialized() and torch.distributed.get_backend() == "gloo"
@@ -262,12 +262,6 @@ def test_lightning_leaves_the_gloo_process_group_alive(monkeypatch, quiet):
     source = inspect.getsource(distributed._init_dist_connection)
     assert 'if torch_distributed_backend == "nccl":' in source and "atexit.register(_destroy_dist_connection)" in source
     assert "torch.distributed.destroy_process_group()" in inspect.getsource(distributed._destroy_dist_connection)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @claims(Claim(SLURM_GPU, "実効バッチサイズは 128 × 8 プロセス = 1,024 になる"))
