@@ -109,14 +109,10 @@ def cluster_why_not(script: str) -> str:
     return done.stdout.strip() or done.stderr.strip()
 
 
-def in_ci() -> bool:
-    return cache.flag("CI")
-
-
 def without_cluster(script: str, why: str) -> NoReturn:
     """A cluster block or test where its nodes cannot start: in CI (CI=true) it fails, since CI vouches that
     every block ran; elsewhere it is skipped. Its one-line reason either way."""
-    if in_ci():
+    if cache.flag("CI"):
         pytest.fail(f"{script} cannot start its nodes, and CI runs every cluster block: {why}", pytrace=False)
     pytest.skip(f"{script} cannot start its nodes here: {why}")
 

@@ -52,15 +52,19 @@ def fresh() -> bool:
     return flag("CI") or flag("FRESH")
 
 
+def _with_files(h, paths) -> str:
+    """`h` after each file's project path and bytes: a file added, moved or gone changes it too."""
+    for path in paths:
+        h.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
+        h.update((path.read_bytes() if path.is_file() else b"(none)") + b"\0")
+    return h.hexdigest()
+
+
 @functools.cache
 def environment() -> str:
     installed = sorted({f"{d.metadata['Name']}=={d.version}".lower() for d in metadata.distributions()})
-    parts = [platform.python_version(), platform.platform(), *installed]
-    h = hashlib.sha256("\0".join(parts).encode())
-    for path in harness_files():  # each with its name: a file added, moved or gone changes the key too
-        h.update(b"\0" + path.relative_to(ROOT).as_posix().encode() + b"\0")
-        h.update(path.read_bytes() if path.is_file() else b"(none)")
-    return h.hexdigest()
+    h = hashlib.sha256("\0".join([platform.python_version(), platform.platform(), *installed]).encode())
+    return _with_files(h, harness_files())
 
 
 def made_from_the_deck(path: Path) -> bool:
@@ -86,14 +90,11 @@ def project() -> str:
     except (OSError, subprocess.CalledProcessError):  # not a git checkout: which files are ours is unknown
         return f"unknown-{os.getpid()}-{dt.datetime.now().isoformat()}"  # matches no earlier run
     h = hashlib.sha256()
-    for name in sorted(filter(None, set(listed))):
-        path = ROOT / name
-        if not made_from_the_deck(path):
-            h.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"(gone)") + b"\0")
     for program, found in [*((p, shutil.which(p)) for p in PROGRAMS), ("browser", find_browser())]:
         stat = Path(found).resolve().stat() if found and Path(found).exists() else None
         h.update(f"{program}={found}:{stat and (stat.st_size, stat.st_mtime_ns)}\0".encode())
-    return h.hexdigest()
+    paths = [ROOT / name for name in sorted(filter(None, set(listed)))]
+    return _with_files(h, [path for path in paths if not made_from_the_deck(path)])
 
 
 TESTS = ROOT / "tests"
@@ -108,10 +109,8 @@ FOLDERS = {
 @functools.cache
 def _tests_code() -> str:
     """Every file under tests/: with the environment and its name (`RunCache.key_of`), a claim's key."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in TESTS.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
+    return _with_files(hashlib.sha256(), sorted(p for p in TESTS.rglob("*")
+                                                if p.is_file() and "__pycache__" not in p.parts))
 
 
 def folder_of(path: Path) -> str | None:

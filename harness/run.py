@@ -101,7 +101,7 @@ class DeckRun:
             return
         for script in ("two_nodes.sh", "slurm_cluster.sh"):  # two_nodes.sh runs on loopback without namespaces
             if f"source {script}" in item.obj.code and (why := blocks.cluster_why_not(script)):
-                if script == "slurm_cluster.sh" or blocks.in_ci():
+                if script == "slurm_cluster.sh" or cache.flag("CI"):
                     blocks.without_cluster(script, why)
         model = deck.load(Path(item.path).resolve())
         folder = self.folder.for_deck(model)
