@@ -244,12 +244,9 @@ class Deck:
         """The slides after 「まとめ」, for readers and questions, not for the talk."""
         return [s for s in self.slides if s.appendix]
 
-    def slide_at(self, line: int) -> Slide:
-        return next((s for s in reversed(self.slides) if s.line <= line), self.slides[0])
-
     def where(self, line: int) -> str:
         """``slides/x.md:12 (slide 3「Title」)``, for messages."""
-        slide = self.slide_at(line)
+        slide = next((s for s in reversed(self.slides) if s.line <= line), self.slides[0])
         return f"{shown(self.path)}:{line} (slide {slide.number}「{slide.title}」)"
 
     def line_text(self, line: int) -> str:
@@ -266,23 +263,20 @@ def _main_part_length(slides: list[Slide]) -> int:
     return next((s.number - 1 for s in slides if s.title.startswith(APPENDIX_PREFIX)), len(slides))
 
 
-def _classify(text: str) -> str:
+def _classify(text: str) -> tuple[str, dict[str, str]]:
+    """The comment's kind, and its directives when it is a directive comment."""
     if TOOL_COMMENT.match(text):
-        return "marker"
+        return "marker", {}
     if MAGIC_COMMENT.match(text):
-        return "magic"
+        return "magic", {}
     try:
         parsed = yaml.load(text, Loader=yaml.BaseLoader)  # strings only, as Marpit's FAILSAFE_SCHEMA
     except yaml.YAMLError:
         parsed = None
-    if isinstance(parsed, dict) and any(str(key).removeprefix("_") in DIRECTIVES for key in parsed):
-        return "directive"
-    return "note"
-
-
-def _directives(text: str) -> dict[str, str]:
-    parsed = yaml.load(text, Loader=yaml.BaseLoader)
-    return {k: v for k, v in parsed.items() if k.removeprefix("_") in DIRECTIVES}
+    if not isinstance(parsed, dict):
+        return "note", {}
+    found = {k: v for k, v in parsed.items() if k.removeprefix("_") in DIRECTIVES}
+    return ("directive" if found else "note"), found
 
 
 @functools.lru_cache(maxsize=16)
@@ -294,12 +288,10 @@ def _parse(path: Path, text: str) -> Deck:
     skip_lines: set[int] = set()  # 0-based lines that are not prose: fences, comments, breaks
     inline_comments: dict[int, list[str]] = {}  # 0-based line -> comment markup to cut from prose
 
-    def add_comment(slide: Slide, line0: int, text: str, end_line: int) -> str:
-        kind = _classify(text)
+    def add_comment(slide: Slide, line0: int, text: str, end_line: int) -> None:
+        kind, directives = _classify(text)
         slide.comments.append(Comment(line0 + 1, text, kind, end_line))
-        if kind == "directive":
-            slide.directives.update(_directives(text))
-        return kind
+        slide.directives.update(directives)
 
     for i, token in enumerate(tokens):
         slide = slides[-1]
