@@ -49,11 +49,6 @@ def theme_names() -> set[str]:
     return names
 
 
-def deck_theme(path: Path) -> str | None:
-    """The `theme:` of the deck's front matter, if it has one."""
-    return deck.load(path).front_matter.get("theme")
-
-
 def problems_in_output(output: str) -> list[str]:
     """Lines where marp-cli warned, failed, or printed its usage instead of converting."""
     found = [line.strip() for line in output.splitlines() if re.match(r"\[\s*(WARN|ERROR)\s*\]", line.strip())]
@@ -88,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     decks = [Path(a) for a in args if a.endswith(".md")]
     known = theme_names()
     for path in decks:
-        theme = deck_theme(path)
+        theme = deck.load(path).front_matter.get("theme")
         if theme and theme not in known:
             print(f"error: {path}: unknown theme '{theme}' (known: {', '.join(sorted(known))}). "
                   "Fix the front matter, or add the theme under slides/themes/.", file=sys.stderr)

@@ -35,6 +35,7 @@ import subprocess
 import sys
 import sysconfig
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 from deck.paths import CACHE, DATA, DECKS, HARNESS, ROOT, SLIDES, shown
@@ -42,6 +43,7 @@ from tools import snippets
 from tools.generated import copy_project_files
 
 MATRIX = CACHE / "matrix"
+MAIN_SITE = Path(sysconfig.get_paths()["purelib"])  # .venv's: this module runs in .venv
 LIGHTNING_ENTRIES = re.compile(r"^(pytorch_lightning|lightning_fabric|lightning)([-.].*)?$")
 
 
@@ -52,11 +54,6 @@ def floor() -> str:
         if m := re.fullmatch(r"pytorch-lightning\s*>=\s*([0-9.]+)\s*(,.*)?", spec):
             return m.group(1)
     raise SystemExit("error: pyproject.toml's deck group names no `pytorch-lightning>=X` floor")
-
-
-def installed_version(package: str) -> str:
-    from importlib import metadata
-    return metadata.version(package)
 
 
 def to_lightning_package(text: str) -> str:
@@ -81,9 +78,8 @@ def make_venv(variant: Path, *requirements: str, hide: tuple[str, ...] = ()) -> 
     if stamp.is_file() and stamp.read_text() == requirement:
         return python
     shutil.rmtree(variant, ignore_errors=True)
-    main_site = Path(sysconfig.get_paths()["purelib"])  # .venv's: this module runs in .venv
     base.mkdir(parents=True)
-    for entry in main_site.iterdir():
+    for entry in MAIN_SITE.iterdir():
         if not LIGHTNING_ENTRIES.match(entry.name) and entry.suffix != ".pth":
             (base / entry.name).symlink_to(entry)
     run([sys.executable, "-m", "venv", "--without-pip", venv])
@@ -125,19 +121,10 @@ def scratch_project(variant: Path, rewrite) -> Path:
     return project
 
 
-def imports(python: Path, module: str, env: dict[str, str] | None = None) -> bool:
-    code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
-    return subprocess.run([str(python), "-c", code], env=env).returncode == 0
-
-
 def site_packages(python: Path) -> Path:
     """The site-packages folder of the venv whose interpreter is `python`."""
     return Path(subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                         text=True).strip())
-
-
-def own_packages(python: Path) -> set[str]:
-    return {p.name for p in site_packages(python).iterdir()}
 
 
 def run_deck(python: Path, project: Path) -> None:
@@ -150,19 +137,20 @@ def run_deck(python: Path, project: Path) -> None:
 def check_torch_untouched(python: Path) -> None:
     """The install block ran in this venv with torch already there (as on Colab): it must not
     have installed a torch of its own."""
-    own = {name for name in own_packages(python) if re.match(r"^(torch|torchvision)([-.]|$)", name)}
+    own = {p.name for p in site_packages(python).iterdir() if re.match(r"^(torch|torchvision)([-.]|$)", p.name)}
     if own:
         raise SystemExit(f"error: the deck's install block installed {sorted(own)} beside an existing torch")
 
 
 def lightning() -> None:
-    version = installed_version("pytorch-lightning")
+    version = metadata.version("pytorch-lightning")
     variant = MATRIX / "lightning"
     # `lightning` 2.6 declares `pytorch-lightning` as a dependency, though lightning.pytorch never
     # imports it: installed for pip (the deck's install block finds it satisfied), its code removed.
     python = make_venv(variant, f"lightning=={version}", f"pytorch-lightning=={version}",
                        hide=("pytorch_lightning", "lightning_fabric"))
-    if imports(python, "pytorch_lightning"):
+    code = "import importlib.util, sys; sys.exit(importlib.util.find_spec('pytorch_lightning') is None)"
+    if subprocess.run([str(python), "-c", code]).returncode == 0:
         raise SystemExit("error: pytorch_lightning imports in the lightning-package venv: the run would prove nothing")
     project = scratch_project(variant, to_lightning_package)
     leftover = [name for name in os.listdir(project / "snippets")
@@ -175,9 +163,8 @@ def lightning() -> None:
     both = variant / "both"
     shutil.rmtree(both, ignore_errors=True)
     both.mkdir()
-    main_site = Path(sysconfig.get_paths()["purelib"])
     for name in ("pytorch_lightning", "lightning_fabric"):
-        (both / name).symlink_to(main_site / name)
+        (both / name).symlink_to(MAIN_SITE / name)
     env = dict(os.environ, PYTHONPATH=str(both))
     run([python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/tooling/test_import_styles.py"], cwd=ROOT, env=env)
     print(f"lightning package: the deck under lightning.pytorch with lightning=={version} passed; "
