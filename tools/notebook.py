@@ -48,11 +48,6 @@ IMAGE = re.compile(r"(!\[[^\]]*\]\()([^)\s]+)(\))")
 USES = re.compile(r"^\s*(?:from|import)\s+(\w+)|\b(\w+)\.py\b", re.M)  # imports, and `python train.py`
 
 
-def shell_cell(code: str) -> str:
-    """The install block as notebook code: `%pip` installs into the kernel's own environment."""
-    return "\n".join(f"%{line}" if line.startswith("pip ") else line for line in code.splitlines())
-
-
 def cell_source(code: str) -> str:
     """A piece of code as a cell's source: IPython ends a cell with one newline (so `%%writefile`
     writes the piece byte for byte); a cell has none of its own."""
@@ -79,14 +74,10 @@ def place(slide: deck.Slide) -> str:
     for comment in slide.comments:
         if comment.kind == "marker" and (m := PLACE.match(comment.text)):
             if m.group(1) not in PLACES:
-                raise deck.DeckError(f"{slide_where(slide, comment.line)}: unknown <!-- notebook: {m.group(1)} --> "
-                                     f"(known: {', '.join(PLACES)})")
+                raise deck.DeckError(f"line {comment.line} (slide {slide.number}「{slide.title}」): unknown "
+                                     f"<!-- notebook: {m.group(1)} --> (known: {', '.join(PLACES)})")
             found = m.group(1)
     return found
-
-
-def slide_where(slide: deck.Slide, line: int) -> str:
-    return f"line {line} (slide {slide.number}「{slide.title}」)"
 
 
 def with_figures(text: str, folder: Path, slide: deck.Slide) -> str:
@@ -124,26 +115,25 @@ def build(path: Path) -> nbformat.NotebookNode:
     def uses(block: deck.Block, code: str) -> set[str]:
         return {a or b for a, b in USES.findall(code)} & modules.keys() - {block.name.removesuffix(".py")}
 
-    def piece_cells(block: deck.Block, index: int) -> list:
-        code = block.pieces[index].code
-        name = block.name
-        if block is install:
-            return [new_code_cell(shell_cell(code), id=cell_id("code", name, seen))]
-        if block.info != "python" and rehearsal_script(block.code):
-            why = (f"（リポジトリの `tools/rehearsal/{rehearsal_script(block.code)}` で PC の中にノードを作って試すコード："
+    def piece_cell(block: deck.Block, index: int):
+        code, name = block.pieces[index].code, block.name
+        if block is install:  # `%pip` installs into the kernel's own environment
+            source = "\n".join(f"%{line}" if line.startswith("pip ") else line for line in code.splitlines())
+            return new_code_cell(source, id=cell_id("code", name, seen))
+        if block.info != "python" and (script := rehearsal_script(block.code)):
+            why = (f"（リポジトリの `tools/rehearsal/{script}` で PC の中にノードを作って試すコード："
                    "ノートブックでは実行しない。リポジトリを clone した Linux の端末で実行する）")
-            return [new_markdown_cell(f"{why}\n\n```{block.info}\n{code}```", id=cell_id("code", name, seen))]
+            return new_markdown_cell(f"{why}\n\n```{block.info}\n{code}```", id=cell_id("code", name, seen))
         for module in sorted(uses(block, code)):
             if written.get(module, 0) < len(modules[module].pieces):
                 raise deck.DeckError(f"{block.where()}: uses {module}.py before the notebook has written all of it "
                                      "(its slides cannot come first: they use this block)")
         if block.is_module:
             written[name.removesuffix(".py")] = index + 1
-            magic = "%%writefile -a" if index else "%%writefile"
-            return [new_code_cell(f"{magic} {name}\n{cell_source(code)}", id=cell_id("code", name, seen))]
-        if block.info == "python":
-            return [new_code_cell(cell_source(code), id=cell_id("code", name, seen))]
-        return [new_code_cell(f"%%bash\n{cell_source(code)}", id=cell_id("code", name, seen))]
+            source = f"{'%%writefile -a' if index else '%%writefile'} {name}\n{cell_source(code)}"
+        else:
+            source = cell_source(code) if block.info == "python" else f"%%bash\n{cell_source(code)}"
+        return new_code_cell(source, id=cell_id("code", name, seen))
 
     def emit(slide: deck.Slide) -> None:
         if slide.number in done:
@@ -156,7 +146,7 @@ def build(path: Path) -> nbformat.NotebookNode:
         if text := slide.prose.strip():
             cells.append(new_markdown_cell(with_figures(text, path.parent, slide), id=cell_id("md", slide.title or text, seen)))
         for block, index in pieces:
-            cells.extend(piece_cells(block, index))
+            cells.append(piece_cell(block, index))
             if index == len(block.pieces) - 1 and block.expected_output is not None:
                 cells.append(new_markdown_cell(f"{EXPECTED}\n\n```text\n{block.expected_output}```",
                                                id=cell_id("out", block.name, seen)))
