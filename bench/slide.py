@@ -52,5 +52,11 @@ def render(results: dict) -> str:
         date=m["date"], cores=m["cores"], torch=m["torch"].split("+")[0], lightning=m["pytorch_lightning"],
     )
 
+
+def kept() -> str:
+    """The region from the kept results, bench/results.json."""
+    return render(json.loads(BENCH_RESULTS.read_text(encoding="utf-8")))
+
+
 if __name__ == "__main__":
-    print(render(json.loads(BENCH_RESULTS.read_text(encoding="utf-8"))), end="")
+    print(kept(), end="")

@@ -21,14 +21,14 @@ stale file shows as a diff, followed by the one command that fixes it.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import deck
-from deck.paths import BENCH_RESULTS, DECKS, NOTEBOOK, SNIPPETS, shown
+from bench import slide
+from deck.paths import DECKS, NOTEBOOK, SNIPPETS, shown
 from tools import figures, notebook, snippets
 from tools.generated import unified_diff, write_atomically
 
@@ -37,16 +37,8 @@ REGION_START = re.compile(r"^generated:\s*(\S+)")
 REGION_END = "/generated"
 
 
-def _performance() -> str:
-    from bench.slide import render  # imports no torch
-
-    return render(json.loads(BENCH_RESULTS.read_text(encoding="utf-8")))
-
-
 # Region name -> its renderer.
-REGIONS: dict[str, Callable[[], str]] = {
-    "performance": _performance,
-}
+REGIONS: dict[str, Callable[[], str]] = {"performance": slide.kept}
 
 
 def with_regions(path: Path) -> str:
@@ -77,15 +69,15 @@ def with_regions(path: Path) -> str:
     return "".join(lines)
 
 
-# Each group: (what it is, the source named in its diff, path -> expected content or None).
-# Groups are computed one at a time, so that `write` lets later groups read earlier writes.
-GROUPS: list[tuple[str, str, Callable[[], dict[Path, str | None]]]] = [
-    ("generated regions of the deck", "its generator", lambda: {p: with_regions(p) for p in DECKS}),
-    ("snippets/", "the deck", lambda: {
+# Each group: (the source named in its diff, path -> expected content or None): the deck's generated
+# regions, snippets/, the notebook. Computed one at a time, so that `write` lets later groups read earlier writes.
+GROUPS: list[tuple[str, Callable[[], dict[Path, str | None]]]] = [
+    ("its generator", lambda: {p: with_regions(p) for p in DECKS}),
+    ("the deck", lambda: {
         **{p: None for p in SNIPPETS.glob("*") if p.is_file()},
         **{SNIPPETS / name: text for name, text in snippets.files().items()},
     }),
-    ("the notebook", "the deck", lambda: {NOTEBOOK: notebook.text(DECKS[0])}),
+    ("the deck", lambda: {NOTEBOOK: notebook.text(DECKS[0])}),
 ]
 
 
@@ -96,7 +88,7 @@ def _read(path: Path) -> str | None:
 def check() -> list[str]:
     """A unified diff for each stale file, from the file as it is to what it should be."""
     diffs = []
-    for _, source, files in GROUPS:
+    for source, files in GROUPS:
         for path, text in files().items():
             actual = _read(path)
             if actual != text:
@@ -108,7 +100,7 @@ def check() -> list[str]:
 def write() -> list[str]:
     """Bring every generated file up to date; return the ones changed."""
     changed = []
-    for _, _, files in GROUPS:
+    for _, files in GROUPS:
         for path, text in files().items():
             if _read(path) == text:
                 continue
