@@ -74,10 +74,8 @@ def font_files() -> list[Path]:
         stamp = path.with_suffix(".inputs")
         if not (path.is_file() and stamp.is_file() and stamp.read_text() == fonts.inputs_line(chars)):
             path.parent.mkdir(parents=True, exist_ok=True)
-            faces = fonts.read_faces(package, css_name)
-            parts = [fonts.subset_font(f.woff2, {c for c in chars if f.covers(c)}) for f in faces
-                     if any(f.covers(c) for c in chars)]
-            write_atomically(path, named(fonts.merged_font(parts, flavor=None), int(css_name.removesuffix(".css"))))
+            font, _ = fonts.cut(fonts.read_faces(package, css_name), chars, flavor=None)
+            write_atomically(path, named(font, int(css_name.removesuffix(".css"))))
             write_atomically(stamp, fonts.inputs_line(chars))
         out.append(path)
     return out
@@ -102,22 +100,16 @@ def named(font_bytes: bytes, weight: int) -> bytes:
     return out.getvalue()
 
 
-def deck_style() -> dict:
-    """The deck's font (registered with matplotlib), sizes and palette, as rcParams."""
+def use_deck_style() -> None:
+    """matplotlib draws in the deck's font (registered with it), sizes and palette (the harness calls this once)."""
     import matplotlib
     from matplotlib import font_manager
 
+    matplotlib.use("Agg")
     for path in font_files():
         font_manager.fontManager.addfont(str(path))
-    return {k: (matplotlib.rcsetup.cycler(color=OKABE_ITO) if k == "axes.prop_cycle" else v) for k, v in STYLE.items()}
-
-
-def use_deck_style() -> None:
-    """matplotlib draws in the deck's font, sizes and palette (the harness calls this once)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    matplotlib.rcParams.update(deck_style())
+    matplotlib.rcParams.update({k: (matplotlib.rcsetup.cycler(color=OKABE_ITO) if k == "axes.prop_cycle" else v)
+                                for k, v in STYLE.items()})
 
 
 def plotted(fig) -> dict:
