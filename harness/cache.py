@@ -159,9 +159,6 @@ class RunCache:
         """The key of anything else that runs (the notebook): its inputs and the environment."""
         return hashlib.sha256("\0".join([environment(), *inputs]).encode()).hexdigest()
 
-    def has(self, key: str) -> bool:
-        return key in self.entries
-
     def add(self, key: str, name: str) -> None:
         self.entries[key] = {"test": name, "green": dt.datetime.now().isoformat(timespec="seconds")}
         self.changed = True

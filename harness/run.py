@@ -42,7 +42,7 @@ class DeckRun:
         if key is None:
             return False
         self.keys[item.nodeid] = key
-        if not self.fresh and self.cache.has(key):
+        if not self.fresh and key in self.cache.entries:
             self.cached.add(item.nodeid)
             return True
         return False

@@ -1,16 +1,6 @@
-"""The deck's code blocks as files in ``snippets/``, so a reader can copy them and blocks can import them.
-
-- A block whose first line names a Python file (``# litmodule.py``) is a module:
-  ``snippets/litmodule.py``, which later blocks import (``snippets/`` is on pytest's pythonpath).
-  ``<!-- pytest-codeblocks:cont -->`` continues it on a later slide, in the same file.
-- Any other block is named by the author, with ``<!-- snippet: fit -->`` on the line before it:
-  ``snippets/fit.py`` (or ``.sh``). Names never follow slide numbers, so inserting or moving a
-  slide renames nothing.
-- The output the block must print (``<!-- pytest-codeblocks:expected-output -->``) is kept as
-  ``<name>.out``.
-
-`make generate` writes them and `make check` compares them (tools/generate.py).
-"""
+"""The deck's code blocks as files in ``snippets/``, so a reader can copy them and blocks can import them:
+each under its block's name (deck/model.py: a module's first line, else its ``<!-- snippet: NAME -->``, never
+a slide number, so inserting or moving a slide renames nothing), its expected output as ``NAME.out``."""
 
 from __future__ import annotations
 
@@ -36,9 +26,9 @@ def files(decks: list[Path] = DECKS) -> dict[str, str]:
     return out
 
 
-def locate(filename: str, decks: list[Path] = DECKS) -> deck.Block | None:
+def locate(filename: str) -> deck.Block | None:
     """The block behind a file of ``snippets/`` (as a traceback names it), if any."""
     path = Path(filename)
     if path.parent != SNIPPETS:
         return None
-    return next((b for d in decks for b in deck.load(d).blocks if b.name == path.name), None)
+    return next((b for d in DECKS for b in deck.load(d).blocks if b.name == path.name), None)
