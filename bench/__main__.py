@@ -1,26 +1,8 @@
 """`make bench`: what Lightning adds to each training step, and what that makes of the deck's fit.
 
-Three experiments, each a set of arms (bench/worker.py) that train the same model from the same seed:
-
-- cost: the deck's LitModule around one linear layer on preloaded images, where a step is nearly
-  all framework; the arms between the Trainer's defaults and the plain loop remove one default
-  after another (the breakdown);
-- deck: the deck's CNN and MNIST, 430 steps of batch 128 and one validation: the deck's fit, plain
-  loop against the Trainer's defaults;
-- batch 512: the same with batch 512 (one epoch, 108 steps): a heavier step.
-
-A round runs every experiment once; within it the arms of an experiment are processes that take
-turns (worker.py, ``Baton``: one computes at a time, handing over every ~0.25 s), so a load that
-comes and goes on a shared machine hits them alike; each run's clocks (CPU and wall time) count
-only its own turns. One torch thread everywhere (below). Rounds go on until --rounds are kept or
-another would end after --minutes (but at least 3 are kept).
-
-Per fit: Lightning's cost per step (its steady time per step minus the plain loop's, paired within
-a round), its share of a plain step, the measured ratio (the Lightning fits' time over the plain
-fits'), and the predicted ratio 1 + cost × steps ÷ the plain fit's time, which leaves out what is
-not a step (set-up, sanity check, validation, checkpoint). Every figure comes with a 95 % interval,
-a percentile bootstrap over rounds (a resample draws whole rounds, so the arms stay paired), on
-both clocks. Writes results.json and results.md to --out and prints the tables.
+The method (the three experiments, rounds whose arms take turns, the two clocks, one torch thread, the
+bootstrap intervals, the predicted and the measured ratio) is described in the README (Benchmark); the
+arms are bench/worker.py's. Writes results.json and results.md to --out and prints the tables.
 """
 
 from __future__ import annotations
@@ -99,8 +81,8 @@ def take_turns(experiment: Experiment, order: list[str], root_dir: str) -> dict[
             try:
                 message = runs[arm][1].recv_bytes()
             except EOFError:
-                message = b"Ethe process ended without a word (exit code " + str(runs[arm][0].join() or
-                                                                                 runs[arm][0].exitcode).encode() + b")"
+                runs[arm][0].join()
+                message = f"Ethe process ended without a word (exit code {runs[arm][0].exitcode})".encode()
             if message.startswith(b"E"):
                 raise RuntimeError(f"the {arm} run ({experiment.model}) failed:\n{message[1:].decode()[-3000:]}")
             return message
@@ -171,8 +153,8 @@ def interval(estimate, n: int, seed: int = 0) -> dict:
 def summarise(kept: list[dict], experiments: dict[str, Experiment], clock: str) -> dict:
     """Every figure with its interval, on one clock: "cpu" (the runs' CPU time; with one thread, the
     time on a core, whatever the neighbours do) or "wall" (their wall time, waits for a core included)."""
-    n, seconds, ms = len(kept), f"{clock}_seconds" if clock == "cpu" else "seconds", \
-        "cpu_ms_per_step" if clock == "cpu" else "ms_per_step"
+    n = len(kept)
+    seconds, ms = ("cpu_seconds", "cpu_ms_per_step") if clock == "cpu" else ("seconds", "ms_per_step")
 
     def column(name: str, arm: str, key: str, idx) -> list[float]:
         return [kept[i][name][arm][key] for i in idx]

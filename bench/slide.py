@@ -1,14 +1,9 @@
 """The numbers of the deck's 性能 slide, rendered from the benchmark's results: none is typed by hand.
 
-``render(results)`` gives the table and the lines under it; the deck's generated-region mechanism
-(tools/generate.py) writes them between the slide's markers. The slide's words (heading, bullets,
-speaker note) are the deck's own, and tests/deck/test_performance_slide.py holds them to the
-results. ``python -m bench.slide`` prints the region from the kept results, bench/results.json.
-The numbers are on the CPU-time clock (bench/__main__.py). Maintainer notes belong here, not on the
-slide: the ratio is the sum of the Lightning fits' times over the plain fits' (same rounds); each
-interval is a 95 % bootstrap over rounds. The prediction from the per-step cost (results.json,
-build/bench/results.md) stays off the slide: it needs the plain fit's whole time, which the talk
-does not show.
+``render(results)`` gives the table and the lines under it, on the CPU-time clock; tools/generate.py writes
+them between the slide's markers, ``python -m bench.slide`` prints them from the kept results. The slide's
+words are the deck's own, held to the results by tests/deck/test_performance_slide.py; why the prediction
+stays off the slide: the README (Benchmark).
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
 """One benchmark run: `python -m bench` forks a fresh process for each (``child``); on its own,
 ``python -m bench.worker ARM --steps N`` prints one as a JSON line.
 
-ARM is the deck's plain loop (``fit_plain``) or the deck's ``LitModule`` under a ``pl.Trainer``
-with some defaults off (``ARMS``); same model, data, optimizer, seed and steps. After a complete
-epoch both validate once, as ``trainer.fit`` does. ``--model linear``: one linear layer instead of
-the CNN, images decoded once into a tensor: what Lightning adds per step, unhidden.
-
-Taking turns (``Baton``): the arms of a round run at the same time as processes, but only
-one computes at any moment. At every batch the DataLoader makes (training and validation), a run
-hands the turn back to bench/__main__.py, which gives it to the next arm; the clock of a run counts
-only its own turns. So each arm's steps sit milliseconds from the other arms' steps, and a load
-that comes and goes on this shared machine slows them alike. The clock covers data set-up, training
-and validation, not the imports or the model's creation; ``ms_per_step`` is the steady time per
-step from batch 10 on (past the first steps' lazy set-up), on the same clock.
+ARM (``ARMS``) is the deck's plain loop or its ``LitModule`` under a ``pl.Trainer``, with the same model,
+data, optimizer, seed and steps. How the arms of a round take turns, and what their clocks count: ``Baton``
+and the README (Benchmark).
 """
 
 from __future__ import annotations
@@ -58,8 +49,8 @@ WARMUP_STEPS = 10  # steps left out of the steady time per step
 
 
 class Baton:
-    """This run's turn (see the module's docstring) and its clocks, which count only its own turns:
-    wall time and CPU time. ``up``/``down``: multiprocessing connections to bench/__main__.py.
+    """This run's turn (only one arm of a round computes at a time, handing over at the first batch after
+    TURN_SECONDS) and its clocks, which count only its own turns: wall time and CPU time. ``up``/``down``: multiprocessing connections to bench/__main__.py.
     Without them (a run on its own, the smoke test) it never waits: the clocks run throughout."""
 
     def __init__(self, up=None, down=None):

@@ -1,27 +1,18 @@
-"""The deck as a Jupyter notebook that teaches alone: PyTorchLightningExampleOnMNIST.ipynb.
+"""The deck as a Jupyter notebook that teaches alone: PyTorchLightningExampleOnMNIST.ipynb. Per slide, its
+text, each piece of its code as a cell, 「期待される出力」 after a block's last piece, and its speaker notes as
+「解説」 (the README, The notebook). Why each is so:
 
-Many readers run the code in Jupyter or Colab, not in a terminal, and many never heard the talk. The
-notebook is generated from the deck (`make generate`), so it cannot drift. Per slide, in this order:
-
-- the slide's text (a Markdown cell), its figures embedded as ``data:`` URIs: Colab resolves neither a
-  path next to the notebook nor a cell attachment, and shows a PNG ``data:`` URI (its own way of
-  inserting an image); it shows no SVG in a text cell at all, whatever the form (googlecolab/colabtools
-  issues 2092 and 3836), so an SVG figure shows there only where the slide's PNG would;
-- each piece of code on the slide, as its own cell: a module (``# litmodule.py`` on line 1) is written
-  to its file with ``%%writefile litmodule.py`` and each continued piece appended with
-  ``%%writefile -a litmodule.py``, so the text of each part stays beside its code and later cells
-  ``import`` it as the deck does (a module is complete before the first cell that uses it: its slides
-  come just before that cell's slide, as the appendix's ``quick.py`` does); the install block becomes
-  ``%pip``; another shell block runs as ``%%bash`` (``python train.py fit --config ...``), except one
-  that needs the repository's rehearsal tools (``source two_nodes.sh``), shown with the reason;
-- 「期待される出力」 after the block's last piece, where the slide shows one;
-- 「解説」: the slide's speaker notes, what the talk says about it.
-
-The slides come in deck order, with these moves: the install slide and any slide marked
-``<!-- notebook: first -->`` right after the title slide (set-up every later cell needs, such as the
-appendix's display settings), and a slide marked ``<!-- notebook: last -->`` at the end (the closing
-exercise). Cell ids come from block names and slide titles, never positions: inserting a slide
-renumbers nothing.
+- figures are embedded as ``data:`` URIs: Colab resolves neither a path next to the notebook nor a cell
+  attachment, and shows a PNG ``data:`` URI (its own way of inserting an image); it shows no SVG in a text
+  cell at all, whatever the form (googlecolab/colabtools issues 2092 and 3836), so an SVG figure shows there
+  only where the slide's PNG would;
+- a module is written piece by piece (``%%writefile``, then ``%%writefile -a``), so the text of each part
+  stays beside its code; it is complete before the first cell that uses it (its slides come just before
+  that cell's slide); the install block becomes ``%pip``, another shell block ``%%bash``, except one that
+  needs the repository's rehearsal tools, shown with the reason;
+- the install slide and any slide marked ``<!-- notebook: first -->`` come right after the title slide
+  (set-up every later cell needs), a slide marked ``<!-- notebook: last -->`` at the end;
+- cell ids come from block names and slide titles, never positions: inserting a slide renumbers nothing.
 """
 
 from __future__ import annotations
