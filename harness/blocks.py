@@ -1,15 +1,6 @@
-"""Running a deck block as a reader would, and saying where it failed.
-
-- A python block runs as a script (``__name__ == "__main__"``), as ``python block.py`` would; a module
-  block (``# litmodule.py``) under its module name, as ``import litmodule`` would.
-- The blocks run in one scratch folder, the reader's: a ``data`` link to the staged MNIST and the deck's
-  modules as files (``train.py``, ``litmodule.py``, ...), so a shell block can run ``torchrun train.py``;
-  Lightning's ``lightning_logs/`` lands there, not in the source tree.
-- This interpreter's ``bin/`` is first on PATH (``pip``/``python`` in sh blocks are the venv's), and
-  ``tools/rehearsal/`` is on it (``source two_nodes.sh``, ``source slurm_cluster.sh``).
-- A failure is reported with its slide number, title and the deck line that failed, also when it is
-  raised in a module the block imports (``snippets/``) or in a later piece of a continued block.
-"""
+"""Running a deck block as a reader would (as a script, in the reader's folder, with the reader's PATH), and
+saying where it failed: its slide and deck line, also inside a ``snippets/`` module it imports or in a later
+piece of a continued block."""
 
 from __future__ import annotations
 
@@ -62,6 +53,7 @@ def set_up_the_readers_machine() -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
+    # `pip`/`python` in sh blocks are this venv's; `source two_nodes.sh` (or slurm_cluster.sh) finds its script.
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), str(REHEARSAL), os.environ.get("PATH", "")])
     os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
 
@@ -79,7 +71,8 @@ def check_the_readers_setup() -> None:
 
 
 class ReaderFolder:
-    """The scratch folder, as the reader's: MNIST under data/, and the deck's modules saved as files."""
+    """The scratch folder, as the reader's: MNIST under data/, and the deck's modules saved as files (so a shell
+    block can run ``torchrun train.py``); Lightning's ``lightning_logs/`` lands there, not in the source tree."""
 
     def __init__(self) -> None:
         self.path: Path | None = None

@@ -1,10 +1,5 @@
-"""``DeckRun``: one object per pytest process, with everything a session of the deck run keeps.
-
-Its hooks, in the order pytest calls them: collection (which items are proven, keyed by harness/cache.py),
-the call of a deck block (in the reader's folder, figures captured), the report (figures compared or
-kept, the cache entry, the real output for ``--update-outputs``, the failure named by slide), and the end
-(the cache saved, the outputs written, the folder removed).
-"""
+"""``DeckRun``: one object per pytest process, with everything a session of the deck run keeps; its hooks
+come in the order pytest calls them."""
 
 from __future__ import annotations
 
