@@ -20,7 +20,6 @@ import statistics
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
@@ -28,7 +27,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "snippets"))  # the deck's LitModule
+from deck.paths import SNIPPETS
+
+sys.path.insert(0, str(SNIPPETS))  # the deck's LitModule
 from litmodule import LitModule  # noqa: E402  the deck's CNN
 
 WARMUP = 3

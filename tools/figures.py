@@ -221,11 +221,9 @@ def compare(name: str, block: deck.Block, data: dict) -> list[str]:
 
 
 def review(decks: list[Path] = DECKS) -> tuple[list[str], list[str]]:
-    """Every figure a slide shows, held against its record: (problems, notes), one line each.
-
-    A problem (a missing file or record, or changed code) fails `make check`. Other installed
-    versions are a note only: a reader's newer torch is not a stale figure; the deck's run compares
-    what each figure plots with its record, and `make check` diffs the generated ones byte for byte."""
+    """Every figure a slide shows, held against its record: (problems, notes), one line each. A problem (a
+    missing file or record, or changed code) fails `make check`; other installed versions are a note only (a
+    reader's newer torch is not a stale figure: the deck's run compares what each figure plots)."""
     problems, notes, installed = [], [], versions()
     for path in decks:
         model = deck.load(path)

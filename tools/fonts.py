@@ -80,10 +80,10 @@ def read_faces(package: str, css_name: str) -> list[Face]:
     return faces
 
 
-def deck_characters(decks: list[Path] = DECKS) -> set[str]:
+def deck_characters() -> set[str]:
     """Every character that can appear on a slide (notes included: a superset is cheap), plus the
     spaces and digits the renderer adds (page numbers "n / total", non-breaking spaces)."""
-    text = "".join(deck.load(path).text for path in decks) + " \u00a0/0123456789"
+    text = "".join(deck.load(path).text for path in DECKS) + " \u00a0/0123456789"
     return {c for c in text if c.isprintable() or c == "\u00a0"}
 
 

@@ -70,8 +70,7 @@ def textlint(files: list[Path]) -> list[dict]:
     """textlint's JSON report on `files`; raises RuntimeError with a one-line remedy."""
     if not TEXTLINT.exists():
         raise RuntimeError(f"{shown(TEXTLINT)} is missing: run `make lint` (it installs Node and textlint) or `npm ci`.")
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(ROOT / ".venv" / "bin"), env.get("PATH", "")])
+    env = dict(os.environ, PATH=os.pathsep.join([str(ROOT / ".venv" / "bin"), os.environ.get("PATH", "")]))
     if shutil.which("node", path=env["PATH"]) is None:
         raise RuntimeError("Node.js is not on PATH: run `make lint` (it puts Node into .venv with nodeenv) "
                            "or install Node.js >= 18.")

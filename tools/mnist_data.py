@@ -39,10 +39,10 @@ class DataError(Exception):
     """A problem with the staged data, phrased for the user (what, where, how to fix)."""
 
 
-def read_pins(path: Path = PINS_FILE) -> dict[str, tuple[str, int]]:
+def read_pins() -> dict[str, tuple[str, int]]:
     """File name -> (sha256, size) for the four IDX files and the wheel."""
     pins = {}
-    for line in path.read_text().splitlines():
+    for line in PINS_FILE.read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             digest, name, *size = line.split()
             pins[name] = (digest, int(size[0]) if size else -1)
