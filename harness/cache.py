@@ -12,11 +12,7 @@ In the spirit of Quarto's ``freeze: auto`` and jupyter-cache, but keyed on more 
 - the harness, every file of it (``deck.paths.HARNESS``: harness/, conftest.py, pytest's settings, deck/
   and tools/ whole, so the MNIST pins and the rehearsal's two_nodes.sh too).
 
-The tests under tests/ are placed by what they read, and the folder says how they are cached
-(`key_for_test`): tests/deck/ reads the deck or what is made from it and always runs; tests/claims/
-(Lightning's behaviour) is keyed on the environment and the tests' own code; tests/tooling/ is keyed
-on every file of the project except what a prose edit changes (`project()`), on the same environment
-and on the programs it starts (node, the browser, make).
+The tests under tests/ are keyed by their folder (`FOLDERS`, `key_for_test`).
 
 ``CI=true`` or ``FRESH=1`` ignores the cache (results are still recorded).
 """
@@ -102,7 +98,7 @@ TESTS = ROOT / "tests"
 FOLDERS = {
     "deck": None,  # reads the deck or what is made from it (build/, the notebook): every prose edit changes it
     "claims": "the installed versions and the tests' code",
-    "tooling": "every project file but the deck and what is made from it",
+    "tooling": "every project file but the deck and what is made from it, and the programs the tests start",
 }
 
 

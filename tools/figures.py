@@ -202,8 +202,7 @@ def keep(made: Path, block: deck.Block, data: dict) -> str:
 
 
 def compare(name: str, block: deck.Block, data: dict) -> list[str]:
-    """A fresh run's plotted data against the record; problems as lines. Recorded on another
-    device, a difference is a `NotCompared` warning instead (the deck's fit trains where it runs)."""
+    """A fresh run's plotted data against the record; problems as lines (recorded on another device: a warning)."""
     path = record_path(block.deck, name)
     if not path.is_file():
         return [f"figure {name} ({block.where()}) has no record {shown(path)}: run `{FIX}`"]
@@ -221,9 +220,8 @@ def compare(name: str, block: deck.Block, data: dict) -> list[str]:
 
 
 def review(decks: list[Path] = DECKS) -> tuple[list[str], list[str]]:
-    """Every figure a slide shows, held against its record: (problems, notes), one line each. A problem (a
-    missing file or record, or changed code) fails `make check`; other installed versions are a note only (a
-    reader's newer torch is not a stale figure: the deck's run compares what each figure plots)."""
+    """Every figure a slide shows, held against its record: (problems, notes), one line each (a reader's newer
+    torch is not a stale figure: a note; the deck's run compares what each figure plots)."""
     problems, notes, installed = [], [], versions()
     for path in decks:
         model = deck.load(path)

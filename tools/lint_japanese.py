@@ -1,11 +1,6 @@
-"""Lint the deck's Japanese with textlint: the slide text and the speaker notes.
-
-textlint's Markdown plugin checks the slide text and skips code and HTML comments, so the speaker
-notes (HTML comments that Marp shows as notes) get a pass of their own: the deck model extracts
-them into a temporary Markdown file, one paragraph per note, and each finding is mapped back to
-its deck line. As Markdown, an identifier in backticks in a note is code to the rules, as on the
-slides. The rules and the house style are in `.textlintrc.json`; the deck's own rule is in
-`tools/textlint/`.
+"""Lint the deck's Japanese with textlint: the slide text, and the speaker notes (which textlint's Markdown
+plugin skips) as a Markdown file of their own, each finding mapped back to its deck line (README, Japanese lint).
+As Markdown, an identifier in backticks in a note is code to the rules, as on the slides.
 
     python -m tools.lint_japanese [slides/x.md ...]    # default: every deck in slides/
 """
