@@ -14,18 +14,11 @@ from pytorch_lightning.demos.boring_classes import BoringModel, RandomDataset
 from torch.utils.data import DataLoader, SequentialSampler
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
-from .lightning_fakes import Logs, Scored, fake_gpus, tiny_fit, trainer
+from .lightning_fakes import Logs, Scored, fake_gpus, tiny_fit
+from .slides import (FAST, MODULE_1, MODULE_2, OWN, PITFALLS, PREDICT, PREDICTIONS, RUNS, STATISTICS_CAME_BACK, SUMMARY,
+                     TRAIN)
 
-MODULE_2 = "LightningModule（2/3）：学習の 1 ステップ"
-FAST = "まず `fast_dev_run` で通す"
-TRAIN = "`Trainer`：学習して、最良の重みでテストする"
-RUNS = "実行ごとのフォルダーに、記録と重みが残る"
-PREDICT = "学習とは別のプログラムで予測する"
-OWN = "自分のデータに置き換える：データで変わる値"
-PITFALLS = "つまずきやすいところ"
-SUMMARY = "まとめ"
 PRECISION = "https://lightning.ai/docs/pytorch/stable/common/precision_basic.html"
-STATISTICS_CAME_BACK = "学習用の統計も戻った: True"  # check_tabular.py: the buffers, from the checkpoint, in a new process
 
 shown(
     Shown(PREDICT, "ここでは、いちばん新しい実行のフォルダーから best.ckpt を読みます。", "predict.py", "正解率 98% 以上: True"),
@@ -50,7 +43,6 @@ docs(
 @claims(Claim(RUNS, "`tensorboard --logdir lightning_logs` で見る"),
         Claim(RUNS, "中身は `self.log` の記録（`events.out.tfevents.…`）"))
 def test_the_default_logger_is_tensorboard_in_lightning_logs_when_it_is_installed(quiet, monkeypatch):
-    pytest.importorskip("tensorboard")
     import pytorch_lightning.trainer.connectors.logger_connector.logger_connector as lc
     from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 
@@ -68,7 +60,6 @@ def test_the_default_logger_is_tensorboard_in_lightning_logs_when_it_is_installe
         Claim(MODULE_2, "self.log は、既定では 50 ステップに 1 回しか記録しません。"),
         Claim(OWN, "記録の間隔（既定は 50 ステップ）"))
 def test_train_loss_is_recorded_every_50_steps(quiet):
-    pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     t = tiny_fit(logger=True, max_steps=120, limit_val_batches=0)
@@ -81,7 +72,6 @@ def test_train_loss_is_recorded_every_50_steps(quiet):
 
 @claims(Claim(RUNS, "Colab でも、ノートブックのマジックコマンドで TensorBoard を開けます。"))
 def test_tensorboard_is_an_ipython_extension_with_a_tensorboard_magic():
-    pytest.importorskip("tensorboard")
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
@@ -157,14 +147,18 @@ class WithLr(BoringModel):
         self.save_hyperparameters()
 
 
-@claims(Claim(PREDICT, 'model = LitModule.load_from_checkpoint(run / "checkpoints/best.ckpt").eval()  # 評価モード'),
+@claims(Claim(MODULE_1, "self.save_hyperparameters()  # 引数を self.hparams に保存（チェックポイントにも入る）"),
+        Claim(MODULE_1, "save_hyperparameters を呼ぶと、init の引数がチェックポイントにも保存され、読み込むときに同じ設定でモデルを作り直せます。"),
+        Claim(PREDICT, 'model = LitModule.load_from_checkpoint(run / "checkpoints/best.ckpt").eval()  # 評価モード'),
         Claim(PREDICT, "load_from_checkpoint は、保存したハイパーパラメーターでモデルを作り直し、重みを読み込みます。"),
         Claim(PREDICT, "with torch.no_grad():  # Trainer の外では、勾配を計算しない設定も自分で行う"),
         Claim(PREDICT, "Trainer の外では、評価モードと、勾配を計算しない設定を自分で行います。"))
-def test_load_from_checkpoint_rebuilds_the_model_and_leaves_eval_to_you(quiet):
+def test_hyperparameters_rebuild_the_model_from_the_checkpoint_and_eval_is_left_to_you(quiet):
     model = WithLr(lr=0.25)
+    assert model.hparams.lr == 0.25
     t = tiny_fit(enable_checkpointing=True, default_root_dir=quiet)
     t.fit(model)
+    assert torch.load(t.checkpoint_callback.best_model_path, weights_only=False)["hyper_parameters"]["lr"] == 0.25
     loaded = WithLr.load_from_checkpoint(t.checkpoint_callback.best_model_path)
     assert loaded.hparams.lr == 0.25
     assert torch.equal(loaded.layer.weight, model.layer.weight)
@@ -175,7 +169,7 @@ def test_load_from_checkpoint_rebuilds_the_model_and_leaves_eval_to_you(quiet):
 
 @claims(Claim(PREDICT, 'data.setup("test")  # 新しいプロセスでは、使う stage を自分で準備する'),
         Claim(PREDICT, "accuracy = (torch.cat(pred) == data.test_set.targets).float().mean().item()  # 1 万枚すべて"),
-        Claim("付録：予測を図で見る", "テスト画像の先頭 10 枚を描く"))
+        Claim(PREDICTIONS, "テスト画像の先頭 10 枚を描く"))
 def test_outside_the_trainer_nobody_calls_setup(quiet):
     class Data(pl.LightningDataModule):  # as LitDataModule: the test set is made in setup("test")
         def setup(self, stage):
