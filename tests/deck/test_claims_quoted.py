@@ -25,6 +25,7 @@ from tools import figures, notebook
 
 from tests.claims import ledger
 from tests.claims.ledger import Claim, Docs, Shown, claims
+from tests.claims.slides import CURVE, INSTALL, QUIET, RUNS, SUMMARY
 
 DECK = DECKS[0]
 REFERENCES = ("付録：参考資料", "付録：本資料とリポジトリ")  # the appendix slides that hold the links
@@ -128,8 +129,8 @@ def test_every_block_runs():
 
 
 @claims(Claim("付録：本資料とリポジトリ", "`PyTorchLightningExampleOnMNIST.ipynb`：本資料のコードを順に並べたノートブック（Jupyter・Colab）"),
-        Claim("まとめ", "今日のコードも付録のコードも動かせる"),
-        Claim("付録：表示を整える", "ノートブックでは、このセルをインストールの直後に実行する"))
+        Claim(SUMMARY, "今日のコードも付録のコードも動かせる"),
+        Claim(QUIET, "ノートブックでは、このセルをインストールの直後に実行する"))
 def test_the_notebook_is_the_decks_code_with_the_display_cell_after_the_install():
     # (that the committed notebook is this build: make check, tests/deck/test_generated_current.py)
     code = [c.source for c in notebook.build(DECK).cells if c.cell_type == "code"]
@@ -141,9 +142,9 @@ def test_the_notebook_is_the_decks_code_with_the_display_cell_after_the_install(
             assert any(last in cell for cell in code), block.name
 
 
-@claims(Claim("インストール", "動作確認：2.6.6"))
+@claims(Claim(INSTALL, "動作確認：2.6.6"))
 def test_the_stated_version_is_the_recorded_one_and_the_installed_one_is_allowed():
-    stated = re.search(r"動作確認：(\d+\.\d+\.\d+)", slides()["インストール"].prose).group(1)
+    stated = re.search(r"動作確認：(\d+\.\d+\.\d+)", slides()[INSTALL].prose).group(1)
     records = [json.loads(p.read_text(encoding="utf-8")) for p in figures.folder(model()).glob("*.json")]
     recorded = {r["versions"]["pytorch-lightning"] for r in records if "pytorch-lightning" in r.get("versions", {})}
     assert recorded == {stated}, f"the deck says {stated}; its figures were recorded with {sorted(recorded)}"
@@ -152,7 +153,7 @@ def test_the_stated_version_is_the_recorded_one_and_the_installed_one_is_allowed
     assert importlib.metadata.version("pytorch-lightning") in allowed.specifier and stated in allowed.specifier
 
 
-@claims(Claim("インストール", "Colab には torch が最初から入っているので、そのまま 1 行目を実行すれば大丈夫です。"))
+@claims(Claim(INSTALL, "Colab には torch が最初から入っているので、そのまま 1 行目を実行すれば大丈夫です。"))
 def test_the_first_install_line_names_no_torch_and_no_upgrade():
     install = next(b for b in model().blocks if b.name == "install.sh")
     first = install.code.splitlines()[0]
@@ -168,8 +169,8 @@ def test_the_first_install_line_names_no_torch_and_no_upgrade():
     assert not torch_req.marker and torch_req.specifier.contains("2.11.0")  # Colab's torch (its pip freeze) is accepted
 
 
-@claims(Claim("実行ごとのフォルダーに、記録と重みが残る", "図は、train.py の実行の記録から描いたものです。"),
-        Claim("付録：学習曲線を描く", "`train.py` の実行が TensorBoard に書いた記録を読み、matplotlib で描く"))
+@claims(Claim(RUNS, "図は、train.py の実行の記録から描いたものです。"),
+        Claim(CURVE, "`train.py` の実行が TensorBoard に書いた記録を読み、matplotlib で描く"))
 def test_the_learning_curve_is_drawn_from_the_train_py_run():
     """The figure's record plots train_loss every 50 steps up to the last 50 of train.py's whole run
     (its max_epochs × 422 batches: 54,000 images, batch 128), which learning_curve.py reads as the newest run."""
