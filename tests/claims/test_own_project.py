@@ -1,6 +1,6 @@
 """Claims for a student's own small project (issue 31): where a run's files go, testing the best weights,
-per-epoch logging, max_epochs as a cap, what resuming restores, exact test metrics under DDP, preprocessing
-statistics kept in the module (a split by fractions, the CPU-only torch install: test_basics)."""
+per-epoch logging, what resuming restores, exact test metrics under DDP, preprocessing statistics kept in the
+module (a split by fractions, the CPU-only torch install: test_basics; max_epochs as a cap: test_training)."""
 
 from __future__ import annotations
 
@@ -190,36 +190,6 @@ def test_with_3_steps_per_epoch_only_on_epoch_leaves_train_loss_points(quiet):
     assert t.callback_metrics["train_loss"] == t.callback_metrics["train_loss_epoch"]  # the epoch mean
     _, logged = fit(on_epoch=False, log_every_n_steps=1)
     assert logged == {"train_loss": [0, 1, 2, 3, 4, 5]}  # or a smaller interval: a point every step
-
-
-# --------------------------------------------------------------------------------------------
-# max_epochs as a cap, EarlyStopping ends the run
-
-
-@claims(Claim(TRAIN, "max_epochs は上限で、学習を止めるのは EarlyStopping です。"),
-        Claim(TRAIN, 'stop = EarlyStopping(monitor="val_loss", patience=5)  # 5 回続けて改善しなければ止める'),
-        Claim(OWN, "上限として大きく（500 など）、止めるのは `EarlyStopping`"))
-def test_early_stopping_ends_the_run_before_the_max_epochs_cap(quiet, rank_zero_log, caplog):
-    from pytorch_lightning.callbacks.early_stopping import EarlyStoppingReason
-
-    stop = EarlyStopping(monitor="val_loss", patience=2, min_delta=0.1, verbose=True)
-    t = tiny_fit(max_epochs=100, callbacks=[stop], **(EPOCHS | {"enable_checkpointing": False}))
-    t.fit(Scored([1.0, 0.5, 0.45, 0.42, 0.1]))  # after 0.5: better by 0.05 and 0.08, less than min_delta
-    assert t.should_stop and stop.stopped_epoch == 3 and t.current_epoch == 4  # epochs 0..3 of at most 100
-    assert stop.wait_count == 2 and stop.best_score.item() == 0.5
-    assert stop.stopping_reason == EarlyStoppingReason.PATIENCE_EXHAUSTED
-    said = [r.getMessage() for r in caplog.records if r.name.endswith("early_stopping")]
-    assert said == ["Metric val_loss improved. New best score: 1.000",
-                    "Metric val_loss improved by 0.500 >= min_delta = 0.1. New best score: 0.500",
-                    "Monitored metric val_loss did not improve in the last 2 records. Best score: 0.500. "
-                    "Signaling Trainer to stop."]
-    # still improving at the cap: max_epochs ends it, should_stop stays False
-    caplog.clear()
-    stop = EarlyStopping(monitor="val_loss", patience=2)
-    t = tiny_fit(max_epochs=3, callbacks=[stop], **(EPOCHS | {"enable_checkpointing": False}))
-    t.fit(Scored([3.0, 2.0, 1.0]))
-    assert (t.should_stop, stop.stopped_epoch, t.current_epoch) == (False, 0, 3)
-    assert "`Trainer.fit` stopped: `max_epochs=3` reached." in caplog.messages
 
 
 # --------------------------------------------------------------------------------------------

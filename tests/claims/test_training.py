@@ -119,11 +119,13 @@ def test_both_callbacks_look_for_the_smallest_value_unless_told_max():
         Claim(TRAIN, "max_epochs は上限で、学習を止めるのは EarlyStopping です。"),
         Claim(OWN, "上限として大きく（500 など）、止めるのは `EarlyStopping`"),
         Claim(SUMMARY, "`max_epochs` は上限、止めるのは `EarlyStopping`"))
-def test_patience_counts_validation_checks(quiet):
+def test_patience_counts_validation_checks_and_max_epochs_is_only_a_cap(quiet, rank_zero_log, caplog):
+    from pytorch_lightning.callbacks.early_stopping import EarlyStoppingReason
+
+    flags = dict(max_steps=-1, limit_train_batches=2, limit_val_batches=1)
     scores = [1.0, 1.0, 2.0, 1.5, 1.2, 1.1, 0.5]  # the best at the first check, then five that are no better
     # once per epoch (the default): stopped after six checks, long before max_epochs
-    t = tiny_fit(max_steps=-1, max_epochs=20, limit_train_batches=2, limit_val_batches=1,
-                 callbacks=[EarlyStopping(monitor="val_loss", patience=5)])
+    t = tiny_fit(max_epochs=20, callbacks=[EarlyStopping(monitor="val_loss", patience=5)], **flags)
     t.fit(Scored(scores))
     assert t.current_epoch == 6 and t.global_step == 12  # epochs 0..5 ran
     # six checks in one epoch: patience counts checks, not epochs
@@ -135,6 +137,26 @@ def test_patience_counts_validation_checks(quiet):
     with pytest.raises(Exception, match="val_loss"):
         tiny_fit(max_steps=2, limit_val_batches=0, enable_checkpointing=True,  # never validated: nothing to monitor
                  callbacks=[EarlyStopping(monitor="val_loss", check_on_train_epoch_end=True)]).fit(Logs())
+    # min_delta: smaller gains are no improvement; stopped at epoch 3 of at most 100, saying why
+    caplog.clear()
+    stop = EarlyStopping(monitor="val_loss", patience=2, min_delta=0.1, verbose=True)
+    t = tiny_fit(max_epochs=100, callbacks=[stop], **flags)
+    t.fit(Scored([1.0, 0.5, 0.45, 0.42, 0.1]))  # after 0.5: better by 0.05 and 0.08, less than min_delta
+    assert t.should_stop and stop.stopped_epoch == 3 and t.current_epoch == 4  # epochs 0..3 of at most 100
+    assert stop.wait_count == 2 and stop.best_score.item() == 0.5
+    assert stop.stopping_reason == EarlyStoppingReason.PATIENCE_EXHAUSTED
+    said = [r.getMessage() for r in caplog.records if r.name.endswith("early_stopping")]
+    assert said == ["Metric val_loss improved. New best score: 1.000",
+                    "Metric val_loss improved by 0.500 >= min_delta = 0.1. New best score: 0.500",
+                    "Monitored metric val_loss did not improve in the last 2 records. Best score: 0.500. "
+                    "Signaling Trainer to stop."]
+    # still improving at the cap: max_epochs ends it, should_stop stays False
+    caplog.clear()
+    stop = EarlyStopping(monitor="val_loss", patience=2)
+    t = tiny_fit(max_epochs=3, callbacks=[stop], **flags)
+    t.fit(Scored([3.0, 2.0, 1.0]))
+    assert (t.should_stop, stop.stopped_epoch, t.current_epoch) == (False, 0, 3)
+    assert "`Trainer.fit` stopped: `max_epochs=3` reached." in caplog.messages
 
 
 # --------------------------------------------------------------------------------------------
