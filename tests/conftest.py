@@ -29,8 +29,9 @@ def browser_path() -> str:
 @pytest.fixture(scope="session")
 def chromium(browser_path: str):
     """One headless Chromium (the build's browser, driven by Playwright) for the tests that look at pages."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
         yield browser
         browser.close()

@@ -16,8 +16,9 @@ comment or the speaker note). Its evidence is one of three kinds, all registered
 
 One module per part of the deck (``test_basics``: loop → Trainer; ``test_training``: logging,
 checkpoints, prediction, flags; ``test_features``: the six features and the GPU choice;
-``test_appendix``: the appendix; ``test_slurm``: its three SLURM slides). tests/deck/test_claims_quoted.py
-holds the ledger against the deck, on every prose edit: each registered quote is still on its slide, each ``shown`` text
+``test_appendix``: the appendix; ``test_slurm``: its three SLURM slides; ``test_own_project``: a student's
+own project), the slide headings they name in ``slides.py``. tests/deck/test_claims_quoted.py holds the ledger
+against the deck, on every prose edit: each registered quote is still on its slide, each ``shown`` text
 is in its block's checked output, each ``docs`` URL is on the appendix.
 ``python -c "from tests.claims import ledger; print(ledger.counts())"`` prints the counts per kind; nothing parses this package's source.
 """

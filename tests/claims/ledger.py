@@ -26,16 +26,9 @@ class Tested:
 
 
 @dataclass(frozen=True)
-class Shown:
-    """Shown by the deck's block `block` (its snippet name): `text` is in its checked output, or is an
-    ``assert`` statement of the block (the deck run fails without it)."""
-
+class _Row:
     slide: str
     quote: str
-    block: str
-    text: str
-
-    kind = "shown"
 
     @property
     def claim(self) -> Claim:
@@ -43,19 +36,24 @@ class Shown:
 
 
 @dataclass(frozen=True)
-class Docs:
+class Shown(_Row):
+    """Shown by the deck's block `block` (its snippet name): `text` is in its checked output, or is an
+    ``assert`` statement of the block (the deck run fails without it)."""
+
+    block: str
+    text: str
+
+    kind = "shown"
+
+
+@dataclass(frozen=True)
+class Docs(_Row):
     """Needs hardware, an OS or a package this machine lacks, or says what docs say: `url` says it,
     and the deck's appendix (its references slides, or this claim's own appendix slide) links it."""
 
-    slide: str
-    quote: str
     url: str
 
     kind = "docs"
-
-    @property
-    def claim(self) -> Claim:
-        return Claim(self.slide, self.quote)
 
 
 Entry = Tested | Shown | Docs
@@ -63,8 +61,7 @@ _entries: dict[tuple, Entry] = {}  # keyed, so that importing a module twice reg
 
 
 def _add(entry: Entry) -> None:
-    _entries[(type(entry).__name__, *vars(entry).values()) if not isinstance(entry, Tested)
-             else ("Tested", entry.claim, entry.test)] = entry
+    _entries[(type(entry).__name__, *vars(entry).values())] = entry
 
 
 def claims(*said: Claim) -> Callable:
@@ -77,14 +74,13 @@ def claims(*said: Claim) -> Callable:
     return register
 
 
-def shown(*entries: Shown) -> None:
+def shown(*entries: Shown | Docs) -> None:
+    """Registers Shown rows (and, as ``docs``, Docs rows)."""
     for entry in entries:
         _add(entry)
 
 
-def docs(*entries: Docs) -> None:
-    for entry in entries:
-        _add(entry)
+docs = shown
 
 
 def everything() -> list[Entry]:

@@ -39,8 +39,6 @@ def interactive(monkeypatch) -> None:
     monkeypatch.setattr(connector, "_IS_INTERACTIVE", True)
 
 
-
-
 def trainer(**flags) -> pl.Trainer:
     """A Trainer with no logger, checkpoint, progress bar or summary (unless asked)."""
     settings = dict(logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)

@@ -19,27 +19,12 @@ from pytorch_lightning.demos.boring_classes import BoringModel, RandomDataset
 from torch.utils.data import DataLoader, DistributedSampler
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
-from .lightning_fakes import fake_gpus, fake_mps, interactive, launcher, tiny_fit, trainer
+from .lightning_fakes import Scored, fake_gpus, fake_mps, interactive, launcher, tiny_fit, trainer
+from .slides import (CLI_1, CLI_2, CLI_3, CURVE, DATA_3, DDP_1, DDP_2, DIGITS, FAST, GUARD, HALF, NO_DM, NODES_1,
+                     NODES_2, QUICK, QUIET, SCHED, STATISTICS_CAME_BACK, STRATEGY, TABULAR_3, TABULAR_4, TABULAR_5,
+                     TRAIN)
 
-TABULAR_3, TABULAR_4, TABULAR_5 = ("付録：自分のデータで（3/5）：統計をモデルに持たせる", "付録：自分のデータで（4/5）：学習してテストする",
-                                   "付録：自分のデータで（5/5）：別のプロセスで確かめる")
-QUICK = "付録：デモ用の小さな Trainer"
-CURVE = "付録：学習曲線を描く"
-DIGITS = "付録：データを見る"
-NO_DM = "付録：DataModule を使わない"
-SCHED = "付録：学習率スケジューラー"
-GUARD = "付録：`num_workers` を増やすときのガード"
-DDP_1, DDP_2 = "付録：特徴 5 `DistributedSampler` は自動（1/2）", "付録：特徴 5 `DistributedSampler` は自動（2/2）"
-STRATEGY = "付録：分散学習の `strategy` の選び方"
-CLI_1, CLI_2, CLI_3 = ("付録：`LightningCLI`（1/3）：`cli.py`", "付録：`LightningCLI`（2/3）：設定ファイル",
-                       "付録：`LightningCLI`（3/3）：学習とテスト")
-FAST = "まず `fast_dev_run` で通す"
-TRAIN = "`Trainer`：学習して、最良の重みでテストする"
-DATA_3 = "データ（3/3）：DataLoader を返す"
-STATISTICS_CAME_BACK = "学習用の統計も戻った: True"
-RANKS_1 = "global_rank=1 node_rank=1 world_size=2  DistributedSampler: 27,000 / 54,000 枚"
-NODES_1, NODES_2 = "付録：複数ノード（1/2）：予行演習", "付録：複数ノード（2/2）：クラスター"
-QUIET = "付録：表示を整える"
+RANKS_1 = "global_rank=1 node_rank=1 world_size=2  " + HALF
 START_METHODS = "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods"
 GPU_INTERMEDIATE = "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_intermediate.html"
 TORCHRUN = "https://lightning.ai/docs/pytorch/stable/clouds/cluster_intermediate_2.html"
@@ -65,8 +50,7 @@ shown(
     Shown(GUARD, "def train_dataloader(self):  # 2 つのワーカーで読み込む", "main_guard.py", "5 2\n"),
     Shown(DDP_2, "CPU の 2 プロセスで分散学習（gloo）。`DataLoader` にはサンプラーを渡していない", "ddp_sampler.py",
           "global_rank=1 node_rank=0 world_size=2  DistributedSampler"),
-    Shown(DDP_2, "2 つのプロセスが、それぞれ DistributedSampler で 54,000 枚の半分ずつを受け持っています。",
-          "ddp_sampler.py", "DistributedSampler: 27,000 / 54,000 枚"),
+    Shown(DDP_2, "2 つのプロセスが、それぞれ DistributedSampler で 54,000 枚の半分ずつを受け持っています。", "ddp_sampler.py", HALF),
     Shown(DDP_1, "分散学習では、同じスクリプトが複数のプロセスで動きます。", "ddp_sampler.py", "global_rank=1"),
     Shown(CLI_1, "クラスターでは、torchrun や srun がプロセスごとにこのファイルを実行します。", "two_nodes.sh",
           "global_rank=1 node_rank=1 world_size=2"),
@@ -77,11 +61,10 @@ shown(
     Shown(CLI_3, "テストには、同じ設定ファイルと、いま学習した実行の best.ckpt を渡します。", "cli_run.sh", "test_acc"),
     Shown(NODES_1, "クラスターと同じコマンドで試す", "two_nodes.sh", "global_rank=1 node_rank=1 world_size=2"),
     Shown(NODES_1, "for NODE in 0 1; do  # クラスターでは、この torchrun を各ノードで 1 回ずつ実行する", "two_nodes.sh",
-          "global_rank=0 node_rank=0 world_size=2  DistributedSampler: 27,000 / 54,000 枚\n" + RANKS_1),
+          "global_rank=0 node_rank=0 world_size=2  " + HALF + "\n" + RANKS_1),
     Shown(NODES_1, "2 つのノードがランデブー、つまり待ち合わせで合流し、DistributedSampler が 54,000 枚を半分ずつに分けました。",
           "two_nodes.sh", RANKS_1),
-    Shown(NODES_1, "RankReport は、特徴 5 の付録で作ったコールバックを引数で足しています。", "two_nodes.sh",
-          "DistributedSampler: 27,000 / 54,000 枚"),
+    Shown(NODES_1, "RankReport は、特徴 5 の付録で作ったコールバックを引数で足しています。", "two_nodes.sh", HALF),
 )
 
 docs(
@@ -104,7 +87,9 @@ docs(
 @claims(Claim(QUICK, "数ステップで止まり、記録もチェックポイントも残さない"),
         Claim(QUICK, "`fast_dev_run=N` と違い、学習と検証のバッチ数を別々に選べる"),
         Claim(QUICK, "fast_dev_run に整数を渡しても数バッチで止まりますが、記録やチェックポイントや EarlyStopping は必ず無効になり、"
-                     "検証も同じ数のバッチになります。"))
+                     "検証も同じ数のバッチになります。"),
+        Claim(NODES_1, "fast_dev_run=5 なので、実際に学習したのは各ノード 5 バッチだけです。"),
+        Claim(FAST, "整数を渡すと、その数のバッチを通します。"))
 def test_the_demo_flags_leave_nothing_and_fast_dev_run_drops_even_a_given_logger(quiet):
     from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
@@ -120,15 +105,15 @@ def test_the_demo_flags_leave_nothing_and_fast_dev_run_drops_even_a_given_logger
     stop = EarlyStopping(monitor="val_loss", patience=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        dev = pl.Trainer(fast_dev_run=3, logger=CSVLogger(quiet), accelerator="cpu", devices=1, enable_progress_bar=False,
+        dev = pl.Trainer(fast_dev_run=5, logger=CSVLogger(quiet), accelerator="cpu", devices=1, enable_progress_bar=False,
                          callbacks=[ModelCheckpoint(dirpath=quiet / "ckpt"), stop])
     assert [type(lg) for lg in dev.loggers] == [DummyLogger]  # fast_dev_run drops the logger it is given
-    assert (dev.max_steps, dev.limit_train_batches, dev.limit_val_batches) == (3, 3, 3)  # one N for both
+    assert (dev.max_steps, dev.limit_train_batches, dev.limit_val_batches) == (5, 5, 5)  # one N for both
     assert stop._should_skip_check(dev)  # and EarlyStopping never checks
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dev.fit(BoringModel())
-    assert dev.global_step == 3 and not list(quiet.rglob("*.ckpt")) and not list(quiet.rglob("*.csv"))
+    assert dev.global_step == 5 and not list(quiet.rglob("*.ckpt")) and not list(quiet.rglob("*.csv"))
 
 
 @claims(Claim(CURVE, "matplotlib の既定のフォントには日本語がないので、図の文字は英語にしています。"))
@@ -170,21 +155,30 @@ def test_the_trainer_calls_setup_fit_and_mnist_items_are_1x28x28_tensors(quiet):
 # the scheduler
 
 
+class OneCycle(Scored):
+    """OneCycleLR stepped at every step over the total the Trainer estimates; records each step's rate. Its
+    val_loss never improves."""
+
+    def __init__(self):
+        super().__init__([1.0])
+        self.rates = []
+
+    def configure_optimizers(self):
+        self.total = self.trainer.estimated_stepping_batches
+        optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, 1.0, self.total)
+        return [optimizer], [{"scheduler": scheduler, "interval": "step"}]
+
+    def on_train_batch_start(self, batch, batch_idx):
+        self.rates.append(self.optimizers().param_groups[0]["lr"])
+
+
 @claims(Claim(SCHED, "configure_optimizers は、オプティマイザーと一緒にスケジューラーも返せます。"),
         Claim(SCHED, "OneCycleLR は、学習率を上げてから下げるスケジューラーで、全体のステップ数を前もって知る必要があります。"))
 def test_onecycle_goes_up_then_down_once_per_step_and_needs_the_total(quiet):
-    rates = []
-
-    class OneCycle(BoringModel):
-        def configure_optimizers(self):
-            optimizer = torch.optim.Adam(self.parameters(), lr=0.1)
-            scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, 1.0, self.trainer.estimated_stepping_batches)
-            return [optimizer], [{"scheduler": scheduler, "interval": "step"}]
-
-        def on_train_batch_start(self, batch, batch_idx):
-            rates.append(self.optimizers().param_groups[0]["lr"])
-
-    tiny_fit(max_steps=-1, max_epochs=1, limit_train_batches=10, limit_val_batches=0).fit(OneCycle())
+    model = OneCycle()
+    tiny_fit(max_steps=-1, max_epochs=1, limit_train_batches=10, limit_val_batches=0).fit(model)
+    rates = model.rates
     top = rates.index(max(rates))
     assert len(rates) == 10 and len(set(rates)) == 10  # a new rate at every step
     assert 0 < top < 9 and rates[:top + 1] == sorted(rates[:top + 1]) and rates[top:] == sorted(rates[top:], reverse=True)
@@ -197,15 +191,10 @@ def test_onecycle_goes_up_then_down_once_per_step_and_needs_the_total(quiet):
         Claim(SCHED, "estimated_stepping_batches は、max_epochs か max_steps から数えた全体のステップ数です。"))
 def test_estimated_stepping_batches(quiet):
     got = []
-
-    class Count(BoringModel):
-        def configure_optimizers(self):
-            got.append(self.trainer.estimated_stepping_batches)
-            return super().configure_optimizers()
-
     for flags in (dict(max_epochs=3), dict(max_epochs=3, max_steps=4), dict(max_steps=20), dict(max_steps=2, max_epochs=None)):
-        t = tiny_fit(**({"max_steps": -1, "limit_train_batches": 10, "limit_val_batches": 0} | flags))
-        t.fit(Count())
+        model = OneCycle()  # its total, as configure_optimizers saw it
+        tiny_fit(**({"max_steps": -1, "limit_train_batches": 10, "limit_val_batches": 0} | flags)).fit(model)
+        got.append(model.total)
     assert got == [30, 4, 20, 2]
 
 
@@ -214,29 +203,19 @@ def test_estimated_stepping_batches(quiet):
 def test_early_stopping_cuts_onecycle_short_and_plateau_follows_the_metric(quiet):
     from pytorch_lightning.callbacks import EarlyStopping
 
-    class Flat(BoringModel):
-        def validation_step(self, batch, batch_idx):
-            self.log("val_loss", 1.0)
-
-    class OneCycle(Flat):
-        def configure_optimizers(self):
-            optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
-            scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, 1.0, self.trainer.estimated_stepping_batches)
-            return [optimizer], [{"scheduler": scheduler, "interval": "step"}]
-
     flags = dict(max_steps=-1, max_epochs=10, limit_train_batches=4, limit_val_batches=1)
     t = tiny_fit(callbacks=[EarlyStopping(monitor="val_loss", patience=1)], **flags)
     t.fit(OneCycle())
     assert t.current_epoch < 10 and t.optimizers[0].param_groups[0]["lr"] > 0.1  # stopped high, not annealed
 
-    class Plateau(Flat):
+    class Plateau(Scored):
         def configure_optimizers(self):
             optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
             scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=0)
             return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "monitor": "val_loss"}}
 
     t = tiny_fit(**(flags | {"max_epochs": 3}))
-    t.fit(Plateau())
+    t.fit(Plateau([1.0]))  # val_loss never improves
     assert t.optimizers[0].param_groups[0]["lr"] < 0.1  # lowered when val_loss stopped improving
 
 
@@ -244,20 +223,23 @@ def test_early_stopping_cuts_onecycle_short_and_plateau_follows_the_metric(quiet
 # worker processes and the __main__ guard
 
 
-@claims(Claim(GUARD, "macOS と Windows は spawn"))
-def test_macos_and_windows_start_processes_with_spawn():
+@claims(Claim(GUARD, "macOS と Windows は spawn"),
+        Claim(STRATEGY, "Windows では使えない"))
+def test_macos_and_windows_start_processes_with_spawn_and_windows_has_no_fork(monkeypatch):
     code = ("import sys; sys.platform = {!r}; import multiprocessing.context as c; "
             "print(c._default_context.get_start_method())")
     got = {p: subprocess.run([sys.executable, "-c", code.format(p)], capture_output=True, text=True).stdout.strip()
            for p in ("darwin", "linux")}
     assert got == {"darwin": "spawn", "linux": "fork"}  # (this Python is older than 3.14)
     ctx = multiprocessing.context._default_context
-    original = sys.platform
-    try:
-        sys.platform = "win32"
-        assert ctx.get_all_start_methods() == ["spawn"]
-    finally:
-        sys.platform = original
+    for platform, has_fork in (("linux", True), ("darwin", True), ("win32", False)):
+        monkeypatch.setattr(sys, "platform", platform)
+        assert ("fork" in ctx.get_all_start_methods()) is has_fork, platform
+    assert ctx.get_all_start_methods() == ["spawn"]  # on win32
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(torch.multiprocessing, "get_all_start_methods", lambda: ["spawn"])  # as on Windows
+    with pytest.raises(ValueError, match="process forking is not supported on this platform"):
+        trainer(accelerator="cpu", devices=2, strategy="ddp_fork")
 
 
 @claims(Claim(GUARD, "if __name__ == \"__main__\":  # ないと spawn・forkserver で RuntimeError になる"),
@@ -348,18 +330,6 @@ def test_auto_is_ddp_in_a_script_and_fork_in_a_notebook(monkeypatch):
     notebook = trainer(accelerator="cpu", devices=2)
     assert (launcher(notebook), notebook.strategy.launcher._start_method) == ("_MultiProcessingLauncher", "fork")
     assert trainer(accelerator="cpu", devices=2, strategy="ddp_fork").strategy.launcher.is_interactive_compatible
-
-
-@claims(Claim(STRATEGY, "Windows では使えない"))
-def test_fork_does_not_exist_on_windows(monkeypatch):
-    ctx = multiprocessing.context._default_context
-    for platform, has_fork in (("linux", True), ("darwin", True), ("win32", False)):
-        monkeypatch.setattr(sys, "platform", platform)
-        assert ("fork" in ctx.get_all_start_methods()) is has_fork, platform
-    monkeypatch.setattr(sys, "platform", "linux")
-    monkeypatch.setattr(torch.multiprocessing, "get_all_start_methods", lambda: ["spawn"])  # as on Windows
-    with pytest.raises(ValueError, match="process forking is not supported on this platform"):
-        trainer(accelerator="cpu", devices=2, strategy="ddp_fork")
 
 
 @claims(Claim(STRATEGY, "`\"ddp_spawn\"` | 公式には非推奨（ノートブックでは使えない）"),  # (公式には非推奨: the docs entry)
@@ -484,15 +454,6 @@ def test_limit_train_batches_takes_a_fraction_of_the_epoch(quiet):
 
 # --------------------------------------------------------------------------------------------
 # several nodes (SLURM: test_slurm.py)
-
-
-@claims(Claim(NODES_1, "fast_dev_run=5 なので、実際に学習したのは各ノード 5 バッチだけです。"),
-        Claim(FAST, "整数を渡すと、その数のバッチを通します。"))
-def test_fast_dev_run_5(quiet):
-    t = trainer(fast_dev_run=5, accelerator="cpu", devices=1)
-    assert (t.limit_train_batches, t.limit_val_batches, t.max_steps) == (5, 5, 5)
-    t.fit(BoringModel())
-    assert t.global_step == 5
 
 
 def _under_torchrun(monkeypatch, nodes: int, per_node: int) -> None:

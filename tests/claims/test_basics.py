@@ -17,19 +17,10 @@ from torch.utils.data import DataLoader, DistributedSampler, random_split
 from deck.paths import DATA
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
-from .lightning_fakes import default, fake_gpus, tiny_fit, trainer
+from .lightning_fakes import default, tiny_fit, trainer
+from .slides import (DATA_1, DATA_2, DATA_3, INSTALL, MODULE_1, MODULE_2, MODULE_3, NO_DM, OWN, PREDICT, SIX,
+                     SLURM_GPU, STEP_0, TABULAR_2, TABULAR_4, TABULAR_5, TRAIN, WHAT)
 
-WHAT = "PyTorch Lightning とは"
-INSTALL = "インストール"
-MODULE_1, MODULE_2, MODULE_3 = ("LightningModule（1/3）：モデル", "LightningModule（2/3）：学習の 1 ステップ",
-                                "LightningModule（3/3）：検証とオプティマイザー")
-DATA_1, DATA_2, DATA_3 = ("データ（1/3）：LightningDataModule", "データ（2/3）：ダウンロードと分割",
-                          "データ（3/3）：DataLoader を返す")
-TRAIN = "`Trainer`：学習して、最良の重みでテストする"
-PREDICT = "学習とは別のプログラムで予測する"
-OWN = "自分のデータに置き換える：データで変わる値"
-TABULAR_2, TABULAR_4, TABULAR_5 = ("付録：自分のデータで（2/5）：CSV から Dataset", "付録：自分のデータで（4/5）：学習してテストする",
-                                   "付録：自分のデータで（5/5）：別のプロセスで確かめる")
 INSTALLATION = "https://lightning.ai/docs/pytorch/stable/starter/installation.html"
 TORCH_INSTALL = "https://pytorch.org/get-started/locally/"
 
@@ -37,14 +28,11 @@ shown(
     Shown(WHAT, "`Dataset` と `DataLoader` | そのまま渡す、または `LightningDataModule`", "plain_dataloaders.py", "5"),
     Shown(WHAT, "中身は PyTorch のまま", "same_loss.py", "PyTorch:   "),
     Shown(MODULE_1, "LightningModule は nn.Module を継承したクラス", "is_nn_module.py", "True\n"),
-    Shown(MODULE_2, "return loss  # zero_grad・backward・step は Trainer が行う", "hook_order.py",
-          "学習 0（training=True）: zero_grad → backward → step"),
+    Shown(MODULE_2, "return loss  # zero_grad・backward・step は Trainer が行う", "hook_order.py", STEP_0),
     Shown(MODULE_2, "ループの中身のうち、1 バッチ分の計算だけを書く", "hook_order.py",
           "学習 1（training=True）: zero_grad → backward → step"),
-    Shown(MODULE_2, "to device も zero_grad も backward も書きません。", "hook_order.py",
-          "学習 0（training=True）: zero_grad → backward → step"),
-    Shown(MODULE_2, "loss を返せば、backward と step は Trainer が呼びます。", "hook_order.py",
-          "学習 0（training=True）: zero_grad → backward → step"),
+    Shown(MODULE_2, "to device も zero_grad も backward も書きません。", "hook_order.py", STEP_0),
+    Shown(MODULE_2, "loss を返せば、backward と step は Trainer が呼びます。", "hook_order.py", STEP_0),
     Shown(DATA_1, "必須ではなく、DataLoader をそのまま Trainer に渡しても構いません。", "plain_dataloaders.py", "5"),
     Shown(DATA_2, "def setup(self, stage: str):  # 各プロセスで呼ばれる", "ddp_sampler.py",
           "global_rank=1 node_rank=0 world_size=2  DistributedSampler: 27,000 / 54,000 枚"),
@@ -157,9 +145,8 @@ def test_lightning_cli_needs_jsonargparse():
 class Probe(BoringModel):
     """Records the mode, grad and inference mode each hook runs under."""
 
-    def __init__(self, lr: float = 0.1):
+    def __init__(self):
         super().__init__()
-        self.save_hyperparameters()
         self.seen: dict[str, tuple] = {}
 
     def _note(self, hook):
@@ -172,18 +159,6 @@ class Probe(BoringModel):
     def test_step(self, batch, batch_idx):
         self._note("test_step")
         return super().test_step(batch, batch_idx)
-
-
-@claims(Claim(MODULE_1, "self.save_hyperparameters()  # 引数を self.hparams に保存（チェックポイントにも入る）"),
-        Claim(MODULE_1, "save_hyperparameters を呼ぶと、init の引数がチェックポイントにも保存され、読み込むときに同じ設定でモデルを作り直せます。"))
-def test_hyperparameters_go_into_the_checkpoint_and_come_back(quiet):
-    model = Probe(lr=0.25)
-    assert model.hparams.lr == 0.25
-    t = tiny_fit(enable_checkpointing=True, default_root_dir=quiet)
-    t.fit(model)
-    path = t.checkpoint_callback.best_model_path
-    assert torch.load(path, weights_only=False)["hyper_parameters"]["lr"] == 0.25
-    assert Probe.load_from_checkpoint(path).hparams.lr == 0.25
 
 
 @claims(Claim(MODULE_2, "x, y = batch  # バッチはもうデバイス上にある"))
@@ -203,24 +178,6 @@ def test_the_batch_is_on_the_device_before_training_step(quiet):
     t.fit(Order())
     root = t.strategy.root_device
     assert order == [("transfer", root), ("training_step", root)]
-
-
-@claims(Claim("付録：学習曲線を描く", "TensorBoard の記録は、TensorBoard を開かなくても Python から読めます。"))
-def test_logged_values_can_be_read_back_for_a_plot(quiet):
-    pytest.importorskip("tensorboard")
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    class Logs(BoringModel):
-        def training_step(self, batch, batch_idx):
-            out = super().training_step(batch, batch_idx)
-            self.log("train_loss", out["loss"])
-            return out
-
-    t = tiny_fit(logger=True, max_steps=4, log_every_n_steps=1, limit_val_batches=0)
-    t.fit(Logs())
-    events = EventAccumulator(t.logger.log_dir)
-    events.Reload()
-    assert [e.step for e in events.Scalars("train_loss")] == [0, 1, 2, 3]
 
 
 @claims(Claim(MODULE_3, "検証とテストでは、Trainer がモデルを評価モードにし、勾配を計算しない設定にしてから呼びます。"))
@@ -262,7 +219,7 @@ class PerRank(BoringModel):
 
 @claims(Claim(MODULE_3, "sync_dist は、複数のプロセスで学習するときに、全プロセスの値を平均してから記録する指定です。"),
         Claim(MODULE_3, "1 プロセスなら何もしないので、付けたままで構いません。"),
-        Claim("付録：SLURM（2/3）：GPU クラスターでは", "検証とテストの self.log には sync_dist=True を付けます。ないと、記録はランク 0 の担当分だけの値になります。"))
+        Claim(SLURM_GPU, "検証とテストの self.log には sync_dist=True を付けます。ないと、記録はランク 0 の担当分だけの値になります。"))
 def test_metrics_are_per_process_unless_sync_dist(quiet):
     logged = {}
     for sync_dist in (False, True):  # two CPU processes, as the deck's 特徴 5 run
@@ -289,7 +246,7 @@ def _mnist(name: str) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=16).reshape(count, 28, 28)
 
 
-@claims(Claim("データ（1/3）：LightningDataModule", "transforms.Normalize((0.1307,), (0.3081,)),  # MNIST の平均と標準偏差"),
+@claims(Claim(DATA_1, "transforms.Normalize((0.1307,), (0.3081,)),  # MNIST の平均と標準偏差"),
         Claim(DATA_2, "学習用の 6 万枚を、9 対 1 で学習用と検証用に分けます。"))
 def test_mnist_has_60000_training_images_with_this_mean_and_std():
     train = _mnist("train-images-idx3-ubyte") / 255.0
@@ -307,10 +264,16 @@ def test_mnist_has_10000_test_images():
         Claim(OWN, "`[0.7, 0.15, 0.15]`"),
         Claim(TABULAR_2, "return random_split(data, [0.7, 0.15, 0.15], generator=seed)  # 割合なら何行でも動く"),
         Claim(TABULAR_4, "train = DataLoader(train_set, batch_size=32, shuffle=True)  # 280 行 ÷ 32 = 9 ステップ"),
-        Claim(TABULAR_4, "検証は 60 行"))
+        Claim(TABULAR_4, "検証は 60 行"),
+        Claim(TABULAR_2, "seed = torch.Generator().manual_seed(42)  # いつ実行しても同じ分け方"))
 def test_a_split_by_fractions_fits_any_size_and_gives_these_steps_per_epoch():
-    seed = lambda: torch.Generator().manual_seed(42)  # noqa: E731
-    assert [len(s) for s in random_split(range(60_000), [0.9, 0.1], generator=seed())] == [54_000, 6_000]
+    seed = lambda n=42: torch.Generator().manual_seed(n)  # noqa: E731
+    split = lambda rows, n=42: random_split(range(rows), [0.9, 0.1], generator=seed(n))  # noqa: E731
+    assert [len(s) for s in split(60_000)] == [54_000, 6_000]
+    assert [len(s) for s in split(301)] == [271, 30]  # 270.9 and 30.1 round down to 270 + 30: one row left over
+    assert [list(s) for s in split(301)] == [list(s) for s in split(301)]  # the same seed, the same rows
+    assert list(split(301)[1]) != list(split(301, 43)[1])
+    assert sorted([*split(301)[0], *split(301)[1]]) == list(range(301))  # each row once
     assert len(DataLoader(range(54_000), batch_size=128)) == 422  # the last batch is a short one
     assert [len(s) for s in random_split(range(400), [0.7, 0.15, 0.15], generator=seed())] == [280, 60, 60]
     assert len(DataLoader(range(280), batch_size=32, shuffle=True)) == 9
@@ -382,8 +345,8 @@ _SPLIT = ("import torch; from torch.utils.data import random_split; "
 
 @claims(Claim(DATA_2, "random_split(  # 割合で分ける：シード固定"),
         Claim(DATA_2, "シードを固定した generator を渡すと、どのプロセスでも、いつ実行しても同じ分け方になります。"),
-        Claim("付録：DataModule を使わない", "分割は毎回同じになるようシードを固定する"),
-        Claim("付録：DataModule を使わない", "ただし、複数のプロセスで学習するなら、すべてのプロセスで同じ分け方になるよう、分割のシードを固定しておきます。"),
+        Claim(NO_DM, "分割は毎回同じになるようシードを固定する"),
+        Claim(NO_DM, "ただし、複数のプロセスで学習するなら、すべてのプロセスで同じ分け方になるよう、分割のシードを固定しておきます。"),
         Claim(TABULAR_2, "seed = torch.Generator().manual_seed(42)  # いつ実行しても同じ分け方"),
         Claim(TABULAR_5, "train_set, _, test_set = load_csv(\"my_data.csv\")  # 同じシードなので同じ分け方"))
 def test_a_seeded_split_is_the_same_in_every_process_and_an_unseeded_one_is_not():
@@ -394,15 +357,17 @@ def test_a_seeded_split_is_the_same_in_every_process_and_an_unseeded_one_is_not(
     assert run("") != run("")  # each process draws its own split: validation images would leak into training
 
 
-@claims(Claim("付録：Lightning の 6 つの特徴", "5. 分散学習では `DistributedSampler` が自動で設定される"))
-def test_distributed_sampler_is_on_by_default():
+@claims(Claim(SIX, "5. 分散学習では `DistributedSampler` が自動で設定される"),
+        Claim(SLURM_GPU, "実効バッチサイズは 128 × 8 プロセス = 1,024 になる"))
+def test_distributed_sampler_is_on_by_default_and_each_process_loads_a_full_batch():
     from pytorch_lightning.trainer.states import RunningStage
 
     assert default("use_distributed_sampler") is True
     t = trainer(accelerator="cpu", devices=2, strategy="ddp")
-    loader = t._data_connector._prepare_dataloader(DataLoader(range(10), batch_size=2), shuffle=True,
-                                                   mode=RunningStage.TRAINING)
-    assert isinstance(loader.sampler, DistributedSampler)
+    loader = t._data_connector._prepare_dataloader(
+        DataLoader(range(1000), batch_size=128, shuffle=True), shuffle=True, mode=RunningStage.TRAINING)
+    assert loader.batch_size == 128 and isinstance(loader.sampler, DistributedSampler)
+    assert loader.sampler.num_replicas == t.world_size == 2  # each of world_size processes: 128 per step
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,15 +405,3 @@ def test_seed_everything_with_workers_seeds_each_dataloader_worker(quiet):
 
     assert init.func is pl_worker_init_function  # Lightning seeds each worker (torch, random, numpy)
     assert drawn(workers=False)[1] is None  # without workers=True it does not
-
-
-@claims(Claim(TRAIN, "devices=1, callbacks=[best, stop])  # GPU は 1 台"))
-def test_auto_accelerator_and_one_device(monkeypatch):
-    assert default("accelerator") == "auto" and default("devices") == "auto"
-    fake_gpus(monkeypatch, 0)
-    cpu = trainer(devices=1)
-    assert (type(cpu.accelerator).__name__, cpu.strategy.root_device) == ("CPUAccelerator", torch.device("cpu"))
-    fake_gpus(monkeypatch, 4)
-    gpu = trainer(devices=1)
-    assert gpu.num_devices == 1
-    assert (type(gpu.strategy).__name__, gpu.strategy.root_device) == ("SingleDeviceStrategy", torch.device("cuda", 0))

@@ -3,40 +3,29 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 from pytorch_lightning.demos.boring_classes import BoringModel
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
-from .lightning_fakes import fake_gpus, fake_mps, interactive, launcher, tiny_fit, trainer
+from .lightning_fakes import default, fake_gpus, fake_mps, interactive, launcher, tiny_fit, trainer
+from .slides import DEVICE, GPU, HALF, HOOKS_1, HOOKS_2, MODULE, SAME, SIX, STEP_0, TRAIN
 
-SIX = "付録：Lightning の 6 つの特徴"
-SAME = "`Trainer` は、いつものループと同じ計算をしている"
-HOOKS_1, HOOKS_2 = "付録：特徴 3：残りは `Trainer` が自動で行う（1/2）", "付録：特徴 3：残りは `Trainer` が自動で行う（2/2）"
-DEVICE = "付録：特徴 4：`.cuda()` や `.to()` は不要"
-MODULE = "付録：特徴 6：`LightningModule` は `nn.Module`"
-GPU = "GPU の選び方：共有サーバーでは使う GPU を決める"
 CUDA_ENV = "https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#cuda-environment-variables"
 
 shown(
     Shown(SIX, "1. Lightning のコードは PyTorch のコード", "same_loss.py", "PyTorch:   "),
     Shown(SIX, "2. PyTorch を隠すのではなく、整理する", "same_loss.py", "PyTorch:   "),
-    Shown(SIX, "3. `LightningModule` に書かないコードは `Trainer` が自動で行う", "hook_order.py",
-          "学習 0（training=True）: zero_grad → backward → step"),
+    Shown(SIX, "3. `LightningModule` に書かないコードは `Trainer` が自動で行う", "hook_order.py", STEP_0),
     Shown(SIX, "4. 学習・検証の中では `.cuda()` や `.to()` は不要", "device_transfer.py", "モデル True、バッチ True"),
-    Shown(SIX, "5. 分散学習では `DistributedSampler` が自動で設定される", "ddp_sampler.py",
-          "DistributedSampler: 27,000 / 54,000 枚"),
+    Shown(SIX, "5. 分散学習では `DistributedSampler` が自動で設定される", "ddp_sampler.py", HALF),
     Shown(SIX, "6. `LightningModule` は `torch.nn.Module` に機能を足したもの", "is_nn_module.py", "True\n"),
     Shown(SIX, "1 と 2 は本編の「Trainer は、いつものループと同じ計算をしている」で確かめました。", "same_loss.py", "PyTorch:   "),
     Shown(SAME, "loss は小数点以下 4 桁まで一致します。", "same_loss.py", "PyTorch:   "),
-    Shown(SAME, "loss は小数点以下 4 桁まで一致します。", "same_loss.py", "PyTorch:   "),
     Shown(SAME, "Trainer は、あのループと同じ処理を、決まった順番で呼び出しているだけです。", "same_loss.py", "PyTorch:   "),
     Shown(SAME, "どちらも CPU で比べています。", "same_loss.py", 'quick_trainer(accelerator="cpu"'),
-    Shown(HOOKS_1, "コールバックは、Trainer が決まった時点で呼ぶメソッド、つまりフックを持つクラスです。", "hook_order.py",
-          "学習 0（training=True）: zero_grad → backward → step"),
+    Shown(HOOKS_1, "コールバックは、Trainer が決まった時点で呼ぶメソッド、つまりフックを持つクラスです。", "hook_order.py", STEP_0),
     Shown(HOOKS_2, "2 ステップ学習して 1 回検証する", "hook_order.py",
-          "学習 0（training=True）: zero_grad → backward → step\n学習 1（training=True）: zero_grad → backward → step\n"
-          "検証（training=False、grad=False）"),
+          STEP_0 + "\n学習 1（training=True）: zero_grad → backward → step\n検証（training=False、grad=False）"),
     Shown(HOOKS_2, "学習中は学習モード、検証中は評価モードで勾配を計算しない。切り替えは `Trainer` が行う", "hook_order.py",
           "検証（training=False、grad=False）"),
     Shown(HOOKS_2, "それでも Trainer が毎ステップ正しい順番で呼び、検証の前には評価モードにして、勾配を計算しない設定にしています。",
@@ -91,16 +80,6 @@ def test_the_model_and_the_batch_go_to_the_root_device(quiet, monkeypatch):
     assert seen == [("batch to", root), (root, root, root)]  # and each batch; self.device is that device
 
 
-@claims(Claim(DEVICE, "accelerator が auto なので、GPU があれば GPU、Apple Silicon なら MPS、なければ CPU が選ばれます。"))
-def test_auto_picks_cuda_then_mps_then_cpu(monkeypatch):
-    fake_gpus(monkeypatch, 0)
-    assert trainer(devices=1).strategy.root_device == torch.device("cpu")
-    fake_gpus(monkeypatch, 2)
-    assert trainer(devices=1).strategy.root_device == torch.device("cuda", 0)
-    fake_mps(monkeypatch)
-    assert trainer(devices=1).strategy.root_device == torch.device("mps", 0)
-
-
 # --------------------------------------------------------------------------------------------
 # feature 6: an nn.Module
 
@@ -125,8 +104,9 @@ def test_state_dict_and_torch_compile_work_as_for_any_module(quiet):
 
 @claims(Claim(GPU, "`Trainer()`（既定は `devices=\"auto\"`） | 見えている GPU をすべて（2 台以上なら分散学習）"),
         Claim(GPU, "Trainer を既定のまま動かすと、見えている GPU をすべて使ってしまいます。"),
-        Claim(GPU, "研究室の共有サーバーでは既定のままにせず"))
-def test_auto_takes_every_visible_gpu_and_runs_ddp(monkeypatch):
+        Claim(GPU, "研究室の共有サーバーでは既定のままにせず"),
+        Claim(GPU, "Jupyter では `devices=\"auto\"` でも GPU 1 台だけ"))
+def test_auto_takes_every_visible_gpu_and_runs_ddp_but_one_in_jupyter(monkeypatch):
     import lightning_fabric.accelerators.cuda as fabric_cuda
 
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)  # what CUDA shows this process
@@ -135,26 +115,27 @@ def test_auto_takes_every_visible_gpu_and_runs_ddp(monkeypatch):
     t = trainer()
     assert t.num_devices == 4 and [d.index for d in t.strategy.parallel_devices] == [0, 1, 2, 3]
     assert (type(t.strategy).__name__, launcher(t)) == ("DDPStrategy", "_SubprocessScriptLauncher")
+    interactive(monkeypatch)
+    notebook = trainer()
+    assert notebook.num_devices == 1 and type(notebook.strategy).__name__ == "SingleDeviceStrategy"
 
 
-@claims(Claim(GPU, "`Trainer(devices=1)` | 見えている最初の 1 台（GPU がなければ CPU）"),
+@claims(Claim(TRAIN, "devices=1, callbacks=[best, stop])  # GPU は 1 台"),
+        Claim(DEVICE, "accelerator が auto なので、GPU があれば GPU、Apple Silicon なら MPS、なければ CPU が選ばれます。"),
+        Claim(GPU, "`Trainer(devices=1)` | 見えている最初の 1 台（GPU がなければ CPU）"),
         Claim(GPU, "`Trainer(devices=[2])` | CUDA の 2 番の GPU だけ"),
         Claim(GPU, "train.py の devices=1 は、見えている最初の 1 台なので、共有サーバーでは 0 番を使い続けることになります。"),
         Claim(GPU, "nvidia-smi で空いている GPU を確かめて、番号を指定してください。"))
-def test_devices_one_and_a_chosen_gpu(monkeypatch):
+def test_devices_one_is_the_first_gpu_else_mps_else_the_cpu_and_a_gpu_can_be_chosen(monkeypatch):
+    assert default("accelerator") == "auto" and default("devices") == "auto"
     fake_gpus(monkeypatch, 0)
-    assert trainer(devices=1).strategy.root_device == torch.device("cpu")
+    cpu = trainer(devices=1)
+    assert (type(cpu.accelerator).__name__, cpu.strategy.root_device) == ("CPUAccelerator", torch.device("cpu"))
     fake_gpus(monkeypatch, 4)
-    assert trainer(devices=1).strategy.root_device == torch.device("cuda", 0)
+    gpu = trainer(devices=1)
+    assert gpu.num_devices == 1
+    assert (type(gpu.strategy).__name__, gpu.strategy.root_device) == ("SingleDeviceStrategy", torch.device("cuda", 0))
     chosen = trainer(devices=[2])
     assert chosen.num_devices == 1 and chosen.strategy.root_device == torch.device("cuda", 2)
-
-
-@claims(Claim(GPU, "Jupyter では `devices=\"auto\"` でも GPU 1 台だけ"))
-def test_in_jupyter_auto_uses_one_gpu(monkeypatch):
-    fake_gpus(monkeypatch, 4)
-    interactive(monkeypatch)
-    t = trainer()
-    assert t.num_devices == 1 and type(t.strategy).__name__ == "SingleDeviceStrategy"
-
-
+    fake_mps(monkeypatch)
+    assert trainer(devices=1).strategy.root_device == torch.device("mps", 0)

@@ -1,8 +1,6 @@
 """Claims for a student's own small project (issue 31): where a run's files go, testing the best weights,
-per-epoch logging, max_epochs as a cap, what resuming restores, exact test metrics under DDP, a split by
-fractions, preprocessing statistics kept in the module, the CPU-only torch install.
-
-Each claim quotes the deck's sentence as written."""
+per-epoch logging, what resuming restores, exact test metrics under DDP, preprocessing statistics kept in the
+module (a split by fractions, the CPU-only torch install: test_basics; max_epochs as a cap: test_training)."""
 
 from __future__ import annotations
 
@@ -18,26 +16,11 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from pytorch_lightning.demos.boring_classes import BoringModel
-from torch.utils.data import DataLoader, Dataset, random_split
+from torch.utils.data import DataLoader, Dataset
 
-from .ledger import Claim, Docs, claims, docs
+from .ledger import Claim, claims
 from .lightning_fakes import Logs, Scored, tiny_fit, trainer
-
-SPLIT = "付録：自分のデータで（2/5）：CSV から Dataset"
-BUFFERS = "付録：自分のデータで（3/5）：統計をモデルに持たせる"
-RUNS = "実行ごとのフォルダーに、記録と重みが残る"
-CLI = "付録：`LightningCLI`（3/3）：学習とテスト"
-BEST = "`Trainer`：学習して、最良の重みでテストする"
-EPOCH_LOG = "LightningModule（2/3）：学習の 1 ステップ"
-VALUES = "自分のデータに置き換える：データで変わる値"
-HINTS = "つまずきやすいところ"
-INSTALL = "インストール"
-CPU_TORCH = "https://pytorch.org/get-started/locally/"
-
-docs(
-    Docs(INSTALL, "GPU のない Linux では、先に CPU 版の `torch` を入れる（CUDA の数 GB を入れない）", CPU_TORCH),
-    Docs(INSTALL, "Linux で普通に pip install すると、GPU がなくても CUDA 用の torch が入り、数 GB になります。", CPU_TORCH),
-)
+from .slides import CLI_3, CURVE, MODULE_1, MODULE_2, OWN, PITFALLS, RUNS, TABULAR_3, TRAIN
 
 EPOCHS = dict(max_steps=-1, limit_train_batches=2, limit_val_batches=1, enable_checkpointing=True)
 
@@ -88,8 +71,8 @@ trainer:
 """
 
 
-@claims(Claim(CLI, "設定ファイルも、記録と重みと同じ実行ごとのフォルダーに残る"),
-        Claim(CLI, "テストには、同じ設定ファイルと、いま学習した実行の best.ckpt を渡します。"))
+@claims(Claim(CLI_3, "設定ファイルも、記録と重みと同じ実行ごとのフォルダーに残る"),
+        Claim(CLI_3, "テストには、同じ設定ファイルと、いま学習した実行の best.ckpt を渡します。"))
 def test_the_cli_writes_config_and_checkpoint_into_the_runs_version_folder(quiet, monkeypatch):
     from pytorch_lightning.cli import LightningCLI
 
@@ -129,8 +112,8 @@ class WeightsTested(Scored):
         self.log("weights", self.layer.weight.sum())
 
 
-@claims(Claim(BEST, 'trainer.test(datamodule=data, ckpt_path="best")  # 最後ではなく最良の重みで'),
-        Claim(BEST, "test には ckpt_path として best を渡すと、最後の重みではなく、val_loss が最小だったときの重みでテストします。"))
+@claims(Claim(TRAIN, 'trainer.test(datamodule=data, ckpt_path="best")  # 最後ではなく最良の重みで'),
+        Claim(TRAIN, "test には ckpt_path として best を渡すと、最後の重みではなく、val_loss が最小だったときの重みでテストします。"))
 def test_ckpt_path_best_tests_the_best_weights_and_without_it_the_last(quiet):
     best = ModelCheckpoint(monitor="val_loss", filename="best")
     t = tiny_fit(max_epochs=4, limit_test_batches=1, callbacks=[best], **EPOCHS)
@@ -180,12 +163,12 @@ class PerEpoch(BoringModel):
         return out
 
 
-@claims(Claim(EPOCH_LOG, 'self.log("train_loss", loss, on_epoch=True, sync_dist=True)  # エポックの平均も残す'),
-        Claim(EPOCH_LOG, "`self.log` は既定で 50 ステップごとに記録する。`on_epoch=True` ならエポックの平均も残る"),
-        Claim(EPOCH_LOG, "データが少ないと、学習全体でも数点しか残らないので、on_epoch=True でエポックごとの平均も記録しておきます。"),
-        Claim(VALUES, "`on_epoch=True` と、`log_every_n_steps` を 1 エポックより小さく"))
+@claims(Claim(MODULE_2, 'self.log("train_loss", loss, on_epoch=True, sync_dist=True)  # エポックの平均も残す'),
+        Claim(MODULE_2, "`self.log` は既定で 50 ステップごとに記録する。`on_epoch=True` ならエポックの平均も残る"),
+        Claim(MODULE_2, "データが少ないと、学習全体でも数点しか残らないので、on_epoch=True でエポックごとの平均も記録しておきます。"),
+        Claim(OWN, "`on_epoch=True` と、`log_every_n_steps` を 1 エポックより小さく"),
+        Claim(CURVE, "TensorBoard の記録は、TensorBoard を開かなくても Python から読めます。"))
 def test_with_3_steps_per_epoch_only_on_epoch_leaves_train_loss_points(quiet):
-    pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     def fit(on_epoch: bool, **flags) -> tuple[pl.Trainer, dict[str, list[int]]]:
@@ -207,36 +190,6 @@ def test_with_3_steps_per_epoch_only_on_epoch_leaves_train_loss_points(quiet):
     assert t.callback_metrics["train_loss"] == t.callback_metrics["train_loss_epoch"]  # the epoch mean
     _, logged = fit(on_epoch=False, log_every_n_steps=1)
     assert logged == {"train_loss": [0, 1, 2, 3, 4, 5]}  # or a smaller interval: a point every step
-
-
-# --------------------------------------------------------------------------------------------
-# max_epochs as a cap, EarlyStopping ends the run
-
-
-@claims(Claim(BEST, "max_epochs は上限で、学習を止めるのは EarlyStopping です。"),
-        Claim(BEST, 'stop = EarlyStopping(monitor="val_loss", patience=5)  # 5 回続けて改善しなければ止める'),
-        Claim(VALUES, "上限として大きく（500 など）、止めるのは `EarlyStopping`"))
-def test_early_stopping_ends_the_run_before_the_max_epochs_cap(quiet, rank_zero_log, caplog):
-    from pytorch_lightning.callbacks.early_stopping import EarlyStoppingReason
-
-    stop = EarlyStopping(monitor="val_loss", patience=2, min_delta=0.1, verbose=True)
-    t = tiny_fit(max_epochs=100, callbacks=[stop], **(EPOCHS | {"enable_checkpointing": False}))
-    t.fit(Scored([1.0, 0.5, 0.45, 0.42, 0.1]))  # after 0.5: better by 0.05 and 0.08, less than min_delta
-    assert t.should_stop and stop.stopped_epoch == 3 and t.current_epoch == 4  # epochs 0..3 of at most 100
-    assert stop.wait_count == 2 and stop.best_score.item() == 0.5
-    assert stop.stopping_reason == EarlyStoppingReason.PATIENCE_EXHAUSTED
-    said = [r.getMessage() for r in caplog.records if r.name.endswith("early_stopping")]
-    assert said == ["Metric val_loss improved. New best score: 1.000",
-                    "Metric val_loss improved by 0.500 >= min_delta = 0.1. New best score: 0.500",
-                    "Monitored metric val_loss did not improve in the last 2 records. Best score: 0.500. "
-                    "Signaling Trainer to stop."]
-    # still improving at the cap: max_epochs ends it, should_stop stays False
-    caplog.clear()
-    stop = EarlyStopping(monitor="val_loss", patience=2)
-    t = tiny_fit(max_epochs=3, callbacks=[stop], **(EPOCHS | {"enable_checkpointing": False}))
-    t.fit(Scored([3.0, 2.0, 1.0]))
-    assert (t.should_stop, stop.stopped_epoch, t.current_epoch) == (False, 0, 3)
-    assert "`Trainer.fit` stopped: `max_epochs=3` reached." in caplog.messages
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,8 +236,8 @@ class Resumable(Scored):
         return DataLoader(Rows(8), batch_size=2, shuffle=True)
 
 
-@claims(Claim(HINTS, "`trainer.fit(model, data, ckpt_path=...)`（データの順番は戻らない）"),
-        Claim(HINTS, "再開すると、重み、オプティマイザー、エポックとステップの数は戻りますが、データを読む順番は中断しなかったときと同じにはなりません。"))
+@claims(Claim(PITFALLS, "`trainer.fit(model, data, ckpt_path=...)`（データの順番は戻らない）"),
+        Claim(PITFALLS, "再開すると、重み、オプティマイザー、エポックとステップの数は戻りますが、データを読む順番は中断しなかったときと同じにはなりません。"))
 def test_resuming_restores_the_training_state_but_not_the_data_order(quiet):
     def fit(max_epochs: int, scores, ckpt_path=None) -> Resumable:
         pl.seed_everything(7, verbose=False)  # as at the top of train.py, in each new process
@@ -329,8 +282,8 @@ class CountsRows(BoringModel):
         self.log("share_of_row_0", (i == 0).float().mean(), sync_dist=True)  # 1 of 5 rows: 0.2
 
 
-@claims(Claim(HINTS, "テストは `devices=1` で（分散では行が重複し、値が少しずれる）"),
-        Claim(HINTS, "分散学習でテストすると、データをプロセス数で割り切るために一部の行が重複して数えられます。"))
+@claims(Claim(PITFALLS, "テストは `devices=1` で（分散では行が重複し、値が少しずれる）"),
+        Claim(PITFALLS, "分散学習でテストすると、データをプロセス数で割り切るために一部の行が重複して数えられます。"))
 def test_testing_on_two_processes_counts_a_duplicated_row(quiet):
     data = DataLoader(Rows(5), batch_size=2)
     one = trainer(accelerator="cpu", devices=1).test(CountsRows(), data)
@@ -356,20 +309,7 @@ def test_testing_on_two_processes_counts_a_duplicated_row(quiet):
 
 
 # --------------------------------------------------------------------------------------------
-# your own data: a split by fractions, statistics kept in the module
-
-
-@claims(Claim(SPLIT, "return random_split(data, [0.7, 0.15, 0.15], generator=seed)  # 割合なら何行でも動く"),
-        Claim(SPLIT, "seed = torch.Generator().manual_seed(42)  # いつ実行しても同じ分け方"))
-def test_random_split_by_fractions_with_a_seeded_generator():
-    def split(n: int, seed: int = 42):
-        return random_split(range(n), [0.9, 0.1], generator=torch.Generator().manual_seed(seed))
-
-    assert [len(s) for s in split(60_000)] == [54_000, 6_000]
-    assert [len(s) for s in split(301)] == [271, 30]  # 270.9 and 30.1 round down to 270 + 30: one row left over
-    assert [list(s) for s in split(301)] == [list(s) for s in split(301)]  # the same seed, the same rows
-    assert list(split(301)[1]) != list(split(301, seed=43)[1])
-    assert sorted([*split(301)[0], *split(301)[1]]) == list(range(301))  # each row once
+# your own data: statistics kept in the module (a split by fractions: test_basics)
 
 
 OWN_MODEL = '''\
@@ -409,8 +349,8 @@ with torch.no_grad():
 """
 
 
-@claims(Claim(BUFFERS, 'self.register_buffer("mean", torch.zeros(n_features))  # バッファー：重みと一緒に保存'),
-        Claim(BUFFERS, "バッファーは学習されませんが、重みと一緒にチェックポイントへ保存されるので、別のプロセスで読み込んでも同じ前処理で予測できます。"))
+@claims(Claim(TABULAR_3, 'self.register_buffer("mean", torch.zeros(n_features))  # バッファー：重みと一緒に保存'),
+        Claim(TABULAR_3, "バッファーは学習されませんが、重みと一緒にチェックポイントへ保存されるので、別のプロセスで読み込んでも同じ前処理で予測できます。"))
 def test_statistics_in_buffers_travel_with_the_checkpoint_to_a_new_process(quiet, monkeypatch):
     Path("own_model.py").write_text(OWN_MODEL)
     Path("predict_own.py").write_text(PREDICT)
@@ -437,7 +377,7 @@ def test_statistics_in_buffers_travel_with_the_checkpoint_to_a_new_process(quiet
         assert torch.equal(here, there) is persistent  # persistent=False: the new process uses mean 0, std 1
 
 
-@claims(Claim("LightningModule（1/3）：モデル", "モデルなどのオブジェクトを引数にするときは、ignore でその引数を保存から外してください。"))
+@claims(Claim(MODULE_1, "モデルなどのオブジェクトを引数にするときは、ignore でその引数を保存から外してください。"))
 def test_a_module_argument_is_left_out_of_the_hyperparameters_with_ignore(quiet):
     class WithBackbone(BoringModel):
         def __init__(self, backbone: torch.nn.Module, lr: float = 0.1):

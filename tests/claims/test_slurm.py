@@ -35,19 +35,13 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.demos.boring_classes import BoringModel
-from torch.utils.data import DataLoader, DistributedSampler
 
 from tests.support import cluster
 from tests.support.notebook_warnings import ALLOWED
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
 from .lightning_fakes import fake_gpus, tiny_fit, trainer
-
-SLURM = "付録：SLURM（1/3）：`sbatch` で 2 ノード"
-SLURM_GPU = "付録：SLURM（2/3）：GPU クラスターでは"
-SLURM_CHECKS = "付録：SLURM（3/3）：割り当て・出力・エラー"
-CLI_1 = "付録：`LightningCLI`（1/3）：`cli.py`"
-REHEARSAL = "付録：複数ノード（1/2）：予行演習"
+from .slides import CLI_1, HALF, SLURM, SLURM_CHECKS, SLURM_GPU
 
 SBATCH = "https://slurm.schedmd.com/sbatch.html"
 SRUN = "https://slurm.schedmd.com/srun.html"
@@ -55,15 +49,14 @@ GRES = "https://slurm.schedmd.com/gres.html"
 LIGHTNING_SLURM = "https://lightning.ai/docs/pytorch/stable/clouds/cluster_advanced.html"
 GPU_FAQ = "https://lightning.ai/docs/pytorch/stable/accelerators/gpu_faq.html"
 
-RANKS = ("global_rank=0 node_rank=0 world_size=2  DistributedSampler: 27,000 / 54,000 枚\n"
-         "global_rank=1 node_rank=1 world_size=2  DistributedSampler: 27,000 / 54,000 枚\n")
+RANKS = f"global_rank=0 node_rank=0 world_size=2  {HALF}\nglobal_rank=1 node_rank=1 world_size=2  {HALF}\n"
 
 shown(
     # 1/3: the job's two tasks, one per node, each ran train.py and wrote its RankReport line
     Shown(SLURM, "`srun` が各ノードで `cli.py` を起動する（`torchrun` は不要）", "slurm_sbatch.sh",
           "global_rank=1 node_rank=1 world_size=2"),
     Shown(SLURM, "srun が各ノードにプロセスを起動します", "slurm_sbatch.sh", "global_rank=1 node_rank=1 world_size=2"),
-    Shown(SLURM, "2 ノードで半分ずつ受け持った", "slurm_sbatch.sh", "DistributedSampler: 27,000 / 54,000 枚"),
+    Shown(SLURM, "2 ノードで半分ずつ受け持った", "slurm_sbatch.sh", HALF),
     Shown(SLURM, "どのプロセスも同じコマンドを実行します", "slurm_sbatch.sh", RANKS),  # one srun line, both ranks
     Shown(SLURM, "sbatch は、このスクリプトをジョブとしてキューに入れます。", "slurm_sbatch.sh", "Submitted batch job 1\n"),
     Shown(SLURM, "投入し、ジョブが終わるまで待つ", "slurm_sbatch.sh",  # the job's files are there when cat runs
@@ -262,17 +255,6 @@ def test_lightning_leaves_the_gloo_process_group_alive(monkeypatch, quiet):
     source = inspect.getsource(distributed._init_dist_connection)
     assert 'if torch_distributed_backend == "nccl":' in source and "atexit.register(_destroy_dist_connection)" in source
     assert "torch.distributed.destroy_process_group()" in inspect.getsource(distributed._destroy_dist_connection)
-
-
-@claims(Claim(SLURM_GPU, "実効バッチサイズは 128 × 8 プロセス = 1,024 になる"))
-def test_each_process_loads_its_own_full_batch():
-    from pytorch_lightning.trainer.states import RunningStage
-
-    t = trainer(accelerator="cpu", devices=2, strategy="ddp")
-    loader = t._data_connector._prepare_dataloader(
-        DataLoader(range(1000), batch_size=128, shuffle=True), shuffle=True, mode=RunningStage.TRAINING)
-    assert loader.batch_size == 128 and isinstance(loader.sampler, DistributedSampler)
-    assert loader.sampler.num_replicas == t.world_size == 2  # each of world_size processes: 128 per step
 
 
 SRUN_HINT = "The `srun` command is available on your system but is not used."

@@ -14,18 +14,11 @@ from pytorch_lightning.demos.boring_classes import BoringModel, RandomDataset
 from torch.utils.data import DataLoader, SequentialSampler
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
-from .lightning_fakes import Logs, Scored, fake_gpus, tiny_fit, trainer
+from .lightning_fakes import Logs, Scored, fake_gpus, tiny_fit
+from .slides import (FAST, MODULE_1, MODULE_2, OWN, PITFALLS, PREDICT, PREDICTIONS, RUNS, STATISTICS_CAME_BACK, SUMMARY,
+                     TRAIN)
 
-MODULE_2 = "LightningModule（2/3）：学習の 1 ステップ"
-FAST = "まず `fast_dev_run` で通す"
-TRAIN = "`Trainer`：学習して、最良の重みでテストする"
-RUNS = "実行ごとのフォルダーに、記録と重みが残る"
-PREDICT = "学習とは別のプログラムで予測する"
-OWN = "自分のデータに置き換える：データで変わる値"
-PITFALLS = "つまずきやすいところ"
-SUMMARY = "まとめ"
 PRECISION = "https://lightning.ai/docs/pytorch/stable/common/precision_basic.html"
-STATISTICS_CAME_BACK = "学習用の統計も戻った: True"  # check_tabular.py: the buffers, from the checkpoint, in a new process
 
 shown(
     Shown(PREDICT, "ここでは、いちばん新しい実行のフォルダーから best.ckpt を読みます。", "predict.py", "正解率 98% 以上: True"),
@@ -50,7 +43,6 @@ docs(
 @claims(Claim(RUNS, "`tensorboard --logdir lightning_logs` で見る"),
         Claim(RUNS, "中身は `self.log` の記録（`events.out.tfevents.…`）"))
 def test_the_default_logger_is_tensorboard_in_lightning_logs_when_it_is_installed(quiet, monkeypatch):
-    pytest.importorskip("tensorboard")
     import pytorch_lightning.trainer.connectors.logger_connector.logger_connector as lc
     from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 
@@ -68,7 +60,6 @@ def test_the_default_logger_is_tensorboard_in_lightning_logs_when_it_is_installe
         Claim(MODULE_2, "self.log は、既定では 50 ステップに 1 回しか記録しません。"),
         Claim(OWN, "記録の間隔（既定は 50 ステップ）"))
 def test_train_loss_is_recorded_every_50_steps(quiet):
-    pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     t = tiny_fit(logger=True, max_steps=120, limit_val_batches=0)
@@ -81,7 +72,6 @@ def test_train_loss_is_recorded_every_50_steps(quiet):
 
 @claims(Claim(RUNS, "Colab でも、ノートブックのマジックコマンドで TensorBoard を開けます。"))
 def test_tensorboard_is_an_ipython_extension_with_a_tensorboard_magic():
-    pytest.importorskip("tensorboard")
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
@@ -129,11 +119,13 @@ def test_both_callbacks_look_for_the_smallest_value_unless_told_max():
         Claim(TRAIN, "max_epochs は上限で、学習を止めるのは EarlyStopping です。"),
         Claim(OWN, "上限として大きく（500 など）、止めるのは `EarlyStopping`"),
         Claim(SUMMARY, "`max_epochs` は上限、止めるのは `EarlyStopping`"))
-def test_patience_counts_validation_checks(quiet):
+def test_patience_counts_validation_checks_and_max_epochs_is_only_a_cap(quiet, rank_zero_log, caplog):
+    from pytorch_lightning.callbacks.early_stopping import EarlyStoppingReason
+
+    flags = dict(max_steps=-1, limit_train_batches=2, limit_val_batches=1)
     scores = [1.0, 1.0, 2.0, 1.5, 1.2, 1.1, 0.5]  # the best at the first check, then five that are no better
     # once per epoch (the default): stopped after six checks, long before max_epochs
-    t = tiny_fit(max_steps=-1, max_epochs=20, limit_train_batches=2, limit_val_batches=1,
-                 callbacks=[EarlyStopping(monitor="val_loss", patience=5)])
+    t = tiny_fit(max_epochs=20, callbacks=[EarlyStopping(monitor="val_loss", patience=5)], **flags)
     t.fit(Scored(scores))
     assert t.current_epoch == 6 and t.global_step == 12  # epochs 0..5 ran
     # six checks in one epoch: patience counts checks, not epochs
@@ -145,6 +137,26 @@ def test_patience_counts_validation_checks(quiet):
     with pytest.raises(Exception, match="val_loss"):
         tiny_fit(max_steps=2, limit_val_batches=0, enable_checkpointing=True,  # never validated: nothing to monitor
                  callbacks=[EarlyStopping(monitor="val_loss", check_on_train_epoch_end=True)]).fit(Logs())
+    # min_delta: smaller gains are no improvement; stopped at epoch 3 of at most 100, saying why
+    caplog.clear()
+    stop = EarlyStopping(monitor="val_loss", patience=2, min_delta=0.1, verbose=True)
+    t = tiny_fit(max_epochs=100, callbacks=[stop], **flags)
+    t.fit(Scored([1.0, 0.5, 0.45, 0.42, 0.1]))  # after 0.5: better by 0.05 and 0.08, less than min_delta
+    assert t.should_stop and stop.stopped_epoch == 3 and t.current_epoch == 4  # epochs 0..3 of at most 100
+    assert stop.wait_count == 2 and stop.best_score.item() == 0.5
+    assert stop.stopping_reason == EarlyStoppingReason.PATIENCE_EXHAUSTED
+    said = [r.getMessage() for r in caplog.records if r.name.endswith("early_stopping")]
+    assert said == ["Metric val_loss improved. New best score: 1.000",
+                    "Metric val_loss improved by 0.500 >= min_delta = 0.1. New best score: 0.500",
+                    "Monitored metric val_loss did not improve in the last 2 records. Best score: 0.500. "
+                    "Signaling Trainer to stop."]
+    # still improving at the cap: max_epochs ends it, should_stop stays False
+    caplog.clear()
+    stop = EarlyStopping(monitor="val_loss", patience=2)
+    t = tiny_fit(max_epochs=3, callbacks=[stop], **flags)
+    t.fit(Scored([3.0, 2.0, 1.0]))
+    assert (t.should_stop, stop.stopped_epoch, t.current_epoch) == (False, 0, 3)
+    assert "`Trainer.fit` stopped: `max_epochs=3` reached." in caplog.messages
 
 
 # --------------------------------------------------------------------------------------------
@@ -157,14 +169,18 @@ class WithLr(BoringModel):
         self.save_hyperparameters()
 
 
-@claims(Claim(PREDICT, 'model = LitModule.load_from_checkpoint(run / "checkpoints/best.ckpt").eval()  # 評価モード'),
+@claims(Claim(MODULE_1, "self.save_hyperparameters()  # 引数を self.hparams に保存（チェックポイントにも入る）"),
+        Claim(MODULE_1, "save_hyperparameters を呼ぶと、init の引数がチェックポイントにも保存され、読み込むときに同じ設定でモデルを作り直せます。"),
+        Claim(PREDICT, 'model = LitModule.load_from_checkpoint(run / "checkpoints/best.ckpt").eval()  # 評価モード'),
         Claim(PREDICT, "load_from_checkpoint は、保存したハイパーパラメーターでモデルを作り直し、重みを読み込みます。"),
         Claim(PREDICT, "with torch.no_grad():  # Trainer の外では、勾配を計算しない設定も自分で行う"),
         Claim(PREDICT, "Trainer の外では、評価モードと、勾配を計算しない設定を自分で行います。"))
-def test_load_from_checkpoint_rebuilds_the_model_and_leaves_eval_to_you(quiet):
+def test_hyperparameters_rebuild_the_model_from_the_checkpoint_and_eval_is_left_to_you(quiet):
     model = WithLr(lr=0.25)
+    assert model.hparams.lr == 0.25
     t = tiny_fit(enable_checkpointing=True, default_root_dir=quiet)
     t.fit(model)
+    assert torch.load(t.checkpoint_callback.best_model_path, weights_only=False)["hyper_parameters"]["lr"] == 0.25
     loaded = WithLr.load_from_checkpoint(t.checkpoint_callback.best_model_path)
     assert loaded.hparams.lr == 0.25
     assert torch.equal(loaded.layer.weight, model.layer.weight)
@@ -175,7 +191,7 @@ def test_load_from_checkpoint_rebuilds_the_model_and_leaves_eval_to_you(quiet):
 
 @claims(Claim(PREDICT, 'data.setup("test")  # 新しいプロセスでは、使う stage を自分で準備する'),
         Claim(PREDICT, "accuracy = (torch.cat(pred) == data.test_set.targets).float().mean().item()  # 1 万枚すべて"),
-        Claim("付録：予測を図で見る", "テスト画像の先頭 10 枚を描く"))
+        Claim(PREDICTIONS, "テスト画像の先頭 10 枚を描く"))
 def test_outside_the_trainer_nobody_calls_setup(quiet):
     class Data(pl.LightningDataModule):  # as LitDataModule: the test set is made in setup("test")
         def setup(self, stage):

@@ -1,7 +1,4 @@
-"""The built deck (HTML and PDF from `make slides`): complete, offline, Japanese everywhere.
-
-`make test` builds first; run `make slides` before calling pytest by hand.
-"""
+"""The built deck (HTML and PDF from `make slides`): complete, offline, Japanese everywhere."""
 
 from __future__ import annotations
 
@@ -17,9 +14,7 @@ import pytest
 from fontTools.ttLib import TTFont
 
 import deck
-
 from deck.paths import BUILD, DECKS
-
 
 DECK = DECKS[0]
 HTML = BUILD / f"{DECK.stem}.html"

@@ -5,10 +5,6 @@ tests/tooling/test_code_size_check.py). A line fits at 20px when it is at most 9
 
 from __future__ import annotations
 
-import pytest
-
-pytest.importorskip("playwright.sync_api")
-
 import deck
 from deck.paths import DECKS
 from tests.support.pages import MIN_PX, small_code

@@ -3,10 +3,6 @@ measured in a real headless Chromium (the measure and its own test: tests/toolin
 
 from __future__ import annotations
 
-import pytest
-
-pytest.importorskip("playwright.sync_api")
-
 from tests.support.pages import overflowing_slides
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("playwright.sync_api")
-
 import deck
 from deck.paths import BUILD, DECKS
 

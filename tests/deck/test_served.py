@@ -19,8 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
-PlaywrightTimeout = pytest.importorskip("playwright.sync_api").TimeoutError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import deck
 from tools import site

@@ -17,7 +17,6 @@ import shlex
 import tomllib
 
 import nbformat
-import pytest
 from packaging.requirements import Requirement
 
 import deck

@@ -15,13 +15,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("playwright.sync_api")
-
 import deck
 from deck.paths import ROOT
-from tests.support.pages import MIN_PX, laid_out, small_code
+from tests.support.pages import laid_out, small_code
 
 
 def test_small_code_is_named_on_the_main_part_only(tmp_path: Path, chromium):

@@ -7,7 +7,6 @@ import textwrap
 from pathlib import Path
 
 import deck
-from deck.paths import DECKS
 from tools import figures
 
 FIGURE_DECK = textwrap.dedent('''\
@@ -59,8 +58,6 @@ def test_a_figure_without_a_record_is_named(tmp_path: Path):
     stale = figures.stale([path])
     assert stale == [f"figure figures/curve.svg on {path} (slide 1「学習曲線」) is missing or has no record: "
                      "run `make figures`"]
-
-
 
 
 def test_a_figure_made_with_other_versions_is_a_note_with_its_fix_not_a_failure(tmp_path: Path):

@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from deck import load
-from deck.paths import DECKS, ROOT
+from deck.paths import ROOT
 from tools import lint_japanese
 
 # A one-phrase lead line and bullets without 「。」, full sentences with 「。」, half-width spaces around

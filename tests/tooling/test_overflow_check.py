@@ -8,10 +8,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("playwright.sync_api")
-
 from deck.paths import ROOT
 from tests.support.pages import laid_out, overflowing_slides
 

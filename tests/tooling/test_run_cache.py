@@ -93,9 +93,7 @@ def test_a_test_outside_the_three_folders_is_named_with_where_it_goes(tmp_path: 
 
 def block_outcomes(root: Path) -> list[str]:
     """PASSED / FAILED / CACHED of each deck block, in deck order, from a run without CI's "run everything"."""
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "FRESH")}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-v", "slides"],
-                          cwd=root, capture_output=True, text=True, env=env)
+    done = pytest_in(root, "slides")
     found = re.findall(r"^slides/tiny\.md::.* (PASSED|FAILED|CACHED)", done.stdout, re.M)
     assert len(found) == 2, done.stdout + done.stderr
     return found

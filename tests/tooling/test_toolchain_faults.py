@@ -26,6 +26,12 @@ def marp_build(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env or dict(os.environ))
 
 
+def make(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The project's Makefile, run in `folder` (a partial copy of the project)."""
+    return subprocess.run(["make", "-f", str(ROOT / "Makefile"), *args], cwd=folder, capture_output=True, text=True,
+                          env=env or dict(os.environ), timeout=300)
+
+
 def test_a_good_deck_builds(tmp_path: Path):
     done = marp_build(str(write_deck(tmp_path)), "-o", str(tmp_path / "deck.html"))
     assert done.returncode == 0, done.stderr
@@ -99,8 +105,7 @@ def test_an_unreachable_npm_registry_is_named(tmp_path: Path):
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
     env = dict(os.environ, npm_config_registry="http://127.0.0.1:9/", npm_config_fetch_retries="0",
                npm_config_cache=str(tmp_path / "npm-cache"))  # closed loopback port, empty cache
-    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "node_modules/.installed"],
-                          cwd=tmp_path, capture_output=True, text=True, env=env)
+    done = make(tmp_path, "node_modules/.installed", env=env)
     assert done.returncode != 0
     assert "error: npm ci failed: can this machine reach the npm registry (http://127.0.0.1:9/)?" in done.stderr
     assert not (tmp_path / "node_modules" / ".installed").exists()
@@ -140,8 +145,7 @@ def test_without_a_browser_make_slides_still_writes_the_html(tmp_path: Path):
     shutil.copytree(ROOT / "build" / "themes", tmp_path / "build" / "themes", copy_function=shutil.copy2)
 
     env = dict(os.environ, CHROME_PATH=shutil.which("false"))
-    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "slides"], cwd=tmp_path,
-                          capture_output=True, text=True, env=env)
+    done = make(tmp_path, "slides", env=env)
     assert done.returncode != 0
     assert "could not find or start a browser" in done.stderr and "apt-get install chromium" in done.stderr
     assert len(done.stderr) < 1000 and "node_modules" not in done.stderr, done.stderr  # no tool source dumped
@@ -164,8 +168,7 @@ def test_no_node_and_no_download_names_both_remedies(tmp_path: Path):
     (fake / "node").chmod(0o755)
 
     env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}")
-    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), ".venv/bin/npm", "NODE_VERSION=99.0.0"], cwd=tmp_path,
-                          capture_output=True, text=True, env=env, timeout=300)
+    done = make(tmp_path, ".venv/bin/npm", "NODE_VERSION=99.0.0", env=env)
     assert done.returncode != 0
     assert "error: no Node.js >= 18 on PATH, and nodeenv could not download one." in done.stderr
     assert "apt-get install nodejs" in done.stderr and "nodejs.org" in done.stderr
@@ -177,16 +180,11 @@ def fake_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def make_venv_step(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "-f", str(ROOT / "Makefile"), ".venv/.installed", *args], cwd=folder,
-                          capture_output=True, text=True, env=env or dict(os.environ), timeout=300)
-
-
 def test_a_python_older_than_the_floor_is_named_before_any_venv(tmp_path: Path):
     fake = tmp_path / "python3.9"
     fake.write_text("#!/bin/sh\necho 3.9\n")  # answers the version question as Python 3.9 would
     fake.chmod(0o755)
-    done = make_venv_step(fake_project(tmp_path), f"PYTHON={fake}")
+    done = make(fake_project(tmp_path), ".venv/.installed", f"PYTHON={fake}")
     assert done.returncode != 0
     floor = re.search(r'requires-python = ">=([0-9.]+)', (ROOT / "pyproject.toml").read_text()).group(1)
     assert f"is Python 3.9; this project needs Python >= {floor}" in done.stderr
@@ -195,7 +193,7 @@ def test_a_python_older_than_the_floor_is_named_before_any_venv(tmp_path: Path):
 
 
 def test_no_python_is_named(tmp_path: Path):
-    done = make_venv_step(fake_project(tmp_path), "PYTHON=no-such-python3")
+    done = make(fake_project(tmp_path), ".venv/.installed", "PYTHON=no-such-python3")
     assert done.returncode != 0
     assert "error: no 'no-such-python3' on PATH: install Python >=" in done.stderr and "apt-get install" in done.stderr
 
@@ -204,7 +202,7 @@ def test_an_unreachable_pypi_is_named(tmp_path: Path):
     # A real venv, then pip against a closed loopback port, with no local wheels or config.
     env = dict(os.environ, PIP_INDEX_URL="http://127.0.0.1:9/simple", PIP_RETRIES="0", PIP_CONFIG_FILE=os.devnull,
                PIP_FIND_LINKS="", PIP_NO_CACHE_DIR="1")
-    done = make_venv_step(fake_project(tmp_path), f"PYTHON={sys.executable}", env=env)
+    done = make(fake_project(tmp_path), ".venv/.installed", f"PYTHON={sys.executable}", env=env)
     assert done.returncode != 0
     assert "error: installing the slides dependencies into .venv failed (see above): can this machine reach PyPI" in done.stderr
     assert not (tmp_path / ".venv" / ".installed").exists()
