@@ -236,7 +236,8 @@ class Resumable(Scored):
         return DataLoader(Rows(8), batch_size=2, shuffle=True)
 
 
-@claims(Claim(PITFALLS, "`trainer.fit(model, data, ckpt_path=...)`（データの順番は戻らない）"),
+@claims(Claim(PITFALLS, "途中から再開する | `trainer.fit(model, data, ckpt_path=...)`"),
+        Claim(PITFALLS, "`trainer.fit(model, data, ckpt_path=...)`（データの順番は戻らない）"),
         Claim(PITFALLS, "再開すると、重み、オプティマイザー、エポックとステップの数は戻りますが、データを読む順番は中断しなかったときと同じにはなりません。"))
 def test_resuming_restores_the_training_state_but_not_the_data_order(quiet):
     def fit(max_epochs: int, scores, ckpt_path=None) -> Resumable:

@@ -243,26 +243,6 @@ def test_a_checkpoint_comes_back_on_the_device_it_was_saved_from(quiet, monkeypa
     assert saving._default_map_location(storage, "cuda:0") is None  # torch.load's own: back on the GPU
 
 
-@claims(Claim(PITFALLS, "途中から再開する | `trainer.fit(model, data, ckpt_path=...)`"))
-def test_resuming_from_last_ckpt_continues_where_it_stopped(quiet):
-    flags = dict(max_steps=-1, limit_train_batches=2, limit_val_batches=1, enable_checkpointing=True)
-    first = tiny_fit(max_epochs=2, callbacks=[ModelCheckpoint(dirpath="checkpoints", save_last=True)], **flags)
-    first.fit(BoringModel())
-    again = tiny_fit(max_epochs=3, callbacks=[ModelCheckpoint(dirpath="checkpoints", save_last=True)], **flags)
-    steps = []
-
-    class Model(BoringModel):
-        def training_step(self, batch, batch_idx):
-            steps.append(self.global_step)
-            return super().training_step(batch, batch_idx)
-
-    model = Model()
-    again.fit(model, ckpt_path="checkpoints/last.ckpt")
-    assert steps == [4, 5] and again.current_epoch == 3  # only the third epoch ran
-    weights = torch.load("checkpoints/last.ckpt", weights_only=False)
-    assert weights["epoch"] == 2 and weights["global_step"] == 6
-
-
 # --------------------------------------------------------------------------------------------
 # fast_dev_run, mixed precision
 
