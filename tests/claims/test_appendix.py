@@ -16,7 +16,7 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.demos.boring_classes import BoringModel, RandomDataset
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
 from .lightning_fakes import Scored, fake_gpus, fake_mps, interactive, launcher, tiny_fit, trainer
@@ -292,12 +292,6 @@ def test_is_global_zero_and_self_print_act_once(quiet):
     assert Path("printed0.txt").read_text().split() == ["print", "self.print"]
     assert Path("printed1.txt").read_text().split() == ["print"]  # print runs in every process, self.print once
     assert Path("saved.txt").read_text() == "once"
-
-
-@claims(Claim(DDP_2, "枚数がプロセス数で割り切れないときは、一部のデータを重複させて枚数をそろえます。"))
-def test_distributed_sampler_pads_when_uneven():
-    ranks = [list(DistributedSampler(range(5), num_replicas=2, rank=r, shuffle=False)) for r in (0, 1)]
-    assert ranks == [[0, 2, 4], [1, 3, 0]]
 
 
 @claims(Claim(DDP_2, "CPU の 2 プロセスで分散学習（gloo）"),

@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .ledger import Claim, claims
 from .lightning_fakes import Logs, Scored, tiny_fit, trainer
-from .slides import CLI_3, CURVE, MODULE_1, MODULE_2, OWN, PITFALLS, RUNS, TABULAR_3, TRAIN
+from .slides import CLI_3, CURVE, DDP_2, MODULE_1, MODULE_2, OWN, PITFALLS, RUNS, TABULAR_3, TRAIN
 
 EPOCHS = dict(max_steps=-1, limit_train_batches=2, limit_val_batches=1, enable_checkpointing=True)
 
@@ -283,7 +283,8 @@ class CountsRows(BoringModel):
         self.log("share_of_row_0", (i == 0).float().mean(), sync_dist=True)  # 1 of 5 rows: 0.2
 
 
-@claims(Claim(PITFALLS, "テストは `devices=1` で（分散では行が重複し、値が少しずれる）"),
+@claims(Claim(DDP_2, "枚数がプロセス数で割り切れないときは、一部のデータを重複させて枚数をそろえます。"),
+        Claim(PITFALLS, "テストは `devices=1` で（分散では行が重複し、値が少しずれる）"),
         Claim(PITFALLS, "分散学習でテストすると、データをプロセス数で割り切るために一部の行が重複して数えられます。"))
 def test_testing_on_two_processes_counts_a_duplicated_row(quiet):
     data = DataLoader(Rows(5), batch_size=2)
