@@ -161,25 +161,6 @@ class Probe(BoringModel):
         return super().test_step(batch, batch_idx)
 
 
-@claims(Claim(MODULE_2, "x, y = batch  # バッチはもうデバイス上にある"))
-def test_the_batch_is_on_the_device_before_training_step(quiet):
-    order = []
-
-    class Order(BoringModel):
-        def transfer_batch_to_device(self, batch, device, dataloader_idx):
-            order.append(("transfer", device))
-            return super().transfer_batch_to_device(batch, device, dataloader_idx)
-
-        def training_step(self, batch, batch_idx):
-            order.append(("training_step", batch.device))
-            return super().training_step(batch, batch_idx)
-
-    t = tiny_fit(max_steps=1, limit_val_batches=0)
-    t.fit(Order())
-    root = t.strategy.root_device
-    assert order == [("transfer", root), ("training_step", root)]
-
-
 @claims(Claim(MODULE_3, "検証とテストでは、Trainer がモデルを評価モードにし、勾配を計算しない設定にしてから呼びます。"))
 def test_eval_mode_and_no_grad_in_validation_and_test(quiet):
     model = Probe()

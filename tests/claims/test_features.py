@@ -8,7 +8,7 @@ from pytorch_lightning.demos.boring_classes import BoringModel
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
 from .lightning_fakes import default, fake_gpus, fake_mps, interactive, launcher, tiny_fit, trainer
-from .slides import DEVICE, GPU, HALF, HOOKS_1, HOOKS_2, MODULE, SAME, SIX, STEP_0, TRAIN
+from .slides import DEVICE, GPU, HALF, HOOKS_1, HOOKS_2, MODULE, MODULE_2, SAME, SIX, STEP_0, TRAIN
 
 CUDA_ENV = "https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#cuda-environment-variables"
 
@@ -52,7 +52,8 @@ docs(
 # feature 4: devices
 
 
-@claims(Claim(DEVICE, "device = trainer.strategy.root_device  # Trainer が選んだデバイス"),
+@claims(Claim(MODULE_2, "x, y = batch  # バッチはもうデバイス上にある"),
+        Claim(DEVICE, "device = trainer.strategy.root_device  # Trainer が選んだデバイス"),
         Claim(DEVICE, "学習中のモデルとバッチが、Trainer が選んだデバイス上にあるかを表示します。"),
         Claim(DEVICE, "model = LitModule()  # 作った直後は CPU 上"),
         Claim(DEVICE, "学習の中で新しいテンソルを作るときは device に self.device を指定し"))
@@ -71,13 +72,18 @@ def test_the_model_and_the_batch_go_to_the_root_device(quiet, monkeypatch):
         def on_train_batch_start(self, batch, batch_idx):
             seen.append((self.device, batch.device, self.trainer.strategy.root_device))
 
+        def training_step(self, batch, batch_idx):
+            seen.append(("training_step", batch.device))
+            return super().training_step(batch, batch_idx)
+
     model = Where()
     assert model.device == torch.device("cpu")  # made on the CPU
     t = tiny_fit(max_steps=1, limit_val_batches=0)
     t.fit(model)
     root = t.strategy.root_device
     assert root in moved  # the Trainer moved the model to its device
-    assert seen == [("batch to", root), (root, root, root)]  # and each batch; self.device is that device
+    assert seen == [("batch to", root), (root, root, root),  # and each batch; self.device is that device
+                    ("training_step", root)]  # training_step gets the batch already there
 
 
 # --------------------------------------------------------------------------------------------
