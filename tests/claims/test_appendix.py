@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
 from .lightning_fakes import Scored, fake_gpus, fake_mps, interactive, launcher, tiny_fit, trainer
-from .slides import (CLI_1, CLI_2, CLI_3, CURVE, DATA_3, DDP_1, DDP_2, DIGITS, FAST, GUARD, HALF, NO_DM, NODES_1,
+from .slides import (CLI_1, CLI_2, CLI_3, CURVE, DATA_3, DDP_1, DDP_2, FAST, GUARD, HALF, NO_DM, NODES_1,
                      NODES_2, QUICK, QUIET, SCHED, STATISTICS_CAME_BACK, STRATEGY, TABULAR_3, TABULAR_4, TABULAR_5,
                      TRAIN)
 
@@ -125,30 +125,6 @@ def test_matplotlibs_default_font_has_no_japanese():
     path = font_manager.findfont(font_manager.FontProperties(family=matplotlib.rcParamsDefault["font.family"]))
     font = FT2Font(path)
     assert font.get_char_index(ord("A")) != 0 and font.get_char_index(ord("学")) == 0
-
-
-@claims(Claim(DIGITS, 'data.setup("fit")  # fit の前に Trainer が呼ぶのと同じ'),
-        Claim(DIGITS, "for ax, (x, y) in zip(axes, data.train_set):  # x：1×28×28 のテンソル、y：ラベル"))
-def test_the_trainer_calls_setup_fit_and_mnist_items_are_1x28x28_tensors(quiet):
-    from deck.paths import DATA
-    from torchvision import transforms
-    from torchvision.datasets import MNIST
-
-    if not (DATA / "MNIST" / "raw").is_dir():
-        pytest.skip("MNIST is not staged: make data")
-    x, y = MNIST(str(DATA), train=True, transform=transforms.ToTensor())[0]
-    assert x.shape == (1, 28, 28) and isinstance(y, int)
-    stages = []
-
-    class Data(pl.LightningDataModule):
-        def setup(self, stage):
-            stages.append(stage)
-
-        def train_dataloader(self):
-            return DataLoader(RandomDataset(32, 4), batch_size=2)
-
-    tiny_fit(max_steps=1, limit_val_batches=0).fit(BoringModel(), Data())
-    assert stages == ["fit"]
 
 
 # --------------------------------------------------------------------------------------------

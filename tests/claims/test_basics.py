@@ -18,7 +18,7 @@ from deck.paths import DATA
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
 from .lightning_fakes import default, tiny_fit, trainer
-from .slides import (DATA_1, DATA_2, DATA_3, INSTALL, MODULE_1, MODULE_2, MODULE_3, NO_DM, OWN, PREDICT, SIX,
+from .slides import (DATA_1, DATA_2, DATA_3, DIGITS, INSTALL, MODULE_1, MODULE_2, MODULE_3, NO_DM, OWN, PREDICT, SIX,
                      SLURM_GPU, STEP_0, TABULAR_2, TABULAR_4, TABULAR_5, TRAIN, WHAT)
 
 INSTALLATION = "https://lightning.ai/docs/pytorch/stable/starter/installation.html"
@@ -228,16 +228,19 @@ def _mnist(name: str) -> np.ndarray:
 
 
 @claims(Claim(DATA_1, "transforms.Normalize((0.1307,), (0.3081,)),  # MNIST の平均と標準偏差"),
-        Claim(DATA_2, "学習用の 6 万枚を、9 対 1 で学習用と検証用に分けます。"))
-def test_mnist_has_60000_training_images_with_this_mean_and_std():
+        Claim(DATA_2, "学習用の 6 万枚を、9 対 1 で学習用と検証用に分けます。"),
+        Claim(PREDICT, "1 万枚すべて"),
+        Claim(DIGITS, "for ax, (x, y) in zip(axes, data.train_set):  # x：1×28×28 のテンソル、y：ラベル"))
+def test_mnist_has_60000_training_and_10000_test_images_of_1x28x28_with_this_mean_and_std():
+    from torchvision import transforms
+    from torchvision.datasets import MNIST
+
     train = _mnist("train-images-idx3-ubyte") / 255.0
     assert len(train) == 60_000
     assert (round(train.mean(), 4), round(train.std(), 4)) == (0.1307, 0.3081)
-
-
-@claims(Claim(PREDICT, "1 万枚すべて"))
-def test_mnist_has_10000_test_images():
     assert len(_mnist("t10k-images-idx3-ubyte")) == 10_000
+    x, y = MNIST(str(DATA), train=True, transform=transforms.ToTensor())[0]
+    assert x.shape == (1, 28, 28) and isinstance(y, int)
 
 
 @claims(Claim(DATA_2, "枚数ではなく割合で書くと、データの数が変わってもそのまま動きます。"),
@@ -265,6 +268,7 @@ def test_a_split_by_fractions_fits_any_size_and_gives_these_steps_per_epoch():
 
 
 @claims(Claim(DATA_2, "`prepare_data` はダウンロード、`setup` は `stage`（`\"fit\"`、`\"test\"` など）ごとの準備"),
+        Claim(DIGITS, 'data.setup("fit")  # fit の前に Trainer が呼ぶのと同じ'),
         Claim(DATA_3, "`Trainer` は必要なときにこのメソッドを呼ぶ"))
 def test_setup_gets_the_stage_and_the_trainer_asks_for_the_loaders_it_needs(quiet):
     calls = []
