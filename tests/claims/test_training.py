@@ -41,33 +41,27 @@ docs(
 
 
 @claims(Claim(RUNS, "`tensorboard --logdir lightning_logs` で見る"),
-        Claim(RUNS, "中身は `self.log` の記録（`events.out.tfevents.…`）"))
-def test_the_default_logger_is_tensorboard_in_lightning_logs_when_it_is_installed(quiet, monkeypatch):
+        Claim(RUNS, "中身は `self.log` の記録（`events.out.tfevents.…`）"),
+        Claim(MODULE_2, "`self.log` は既定で 50 ステップごとに記録する"),
+        Claim(MODULE_2, "self.log は、既定では 50 ステップに 1 回しか記録しません。"),
+        Claim(OWN, "記録の間隔（既定は 50 ステップ）"))
+def test_the_default_logger_is_tensorboard_in_lightning_logs_and_records_every_50_steps(quiet, monkeypatch):
     import pytorch_lightning.trainer.connectors.logger_connector.logger_connector as lc
     from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     logger = pl.Trainer(enable_progress_bar=False, accelerator="cpu", devices=1).logger
     assert type(logger) is TensorBoardLogger
     assert Path(logger.root_dir) == quiet / "lightning_logs"  # where `tensorboard --logdir lightning_logs` looks
-    t = tiny_fit(logger=True, max_steps=1, limit_val_batches=0)
-    t.fit(Logs())
-    assert [p.name for p in Path(t.logger.log_dir).glob("events.out.tfevents.*")]  # what TensorBoard reads
-    monkeypatch.setattr(lc, "_TENSORBOARD_AVAILABLE", False)  # as where it is not installed
-    assert type(pl.Trainer(enable_progress_bar=False, accelerator="cpu", devices=1).logger) is CSVLogger
-
-
-@claims(Claim(MODULE_2, "`self.log` は既定で 50 ステップごとに記録する"),
-        Claim(MODULE_2, "self.log は、既定では 50 ステップに 1 回しか記録しません。"),
-        Claim(OWN, "記録の間隔（既定は 50 ステップ）"))
-def test_train_loss_is_recorded_every_50_steps(quiet):
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
     t = tiny_fit(logger=True, max_steps=120, limit_val_batches=0)
     assert t.log_every_n_steps == 50
     t.fit(Logs(), DataLoader(RandomDataset(32, 240), batch_size=2))
+    assert [p.name for p in Path(t.logger.log_dir).glob("events.out.tfevents.*")]  # what TensorBoard reads
     events = EventAccumulator(t.logger.log_dir)
     events.Reload()
     assert [e.step for e in events.Scalars("train_loss")] == [49, 99]
+    monkeypatch.setattr(lc, "_TENSORBOARD_AVAILABLE", False)  # as where it is not installed
+    assert type(pl.Trainer(enable_progress_bar=False, accelerator="cpu", devices=1).logger) is CSVLogger
 
 
 @claims(Claim(RUNS, "Colab でも、ノートブックのマジックコマンドで TensorBoard を開けます。"))
