@@ -1,6 +1,6 @@
-"""Claims of the appendix: your own data (the CSV example), the demo Trainer, figures, DataLoaders without a
-DataModule, the scheduler, worker processes, distributed training, LightningCLI, several nodes, the display
-filter (SLURM: test_slurm; the six features' slides: test_features)."""
+"""Claims of the appendix: your own data (the CSV example), the demo Trainer (and the main part's fast_dev_run),
+figures, DataLoaders without a DataModule, the scheduler, worker processes, distributed training, LightningCLI,
+several nodes, the display filter (SLURM: test_slurm; the six features' slides: test_features)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from pytorch_lightning.demos.boring_classes import BoringModel, RandomDataset
 from torch.utils.data import DataLoader
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
-from .lightning_fakes import Scored, fake_gpus, fake_mps, interactive, launcher, tiny_fit, trainer
+from .lightning_fakes import Logs, Scored, fake_gpus, fake_mps, interactive, launcher, tiny_fit, trainer
 from .slides import (CLI_1, CLI_2, CLI_3, CURVE, DATA_3, DDP_1, DDP_2, FAST, GUARD, HALF, NO_DM, NODES_1,
-                     NODES_2, QUICK, QUIET, SCHED, STATISTICS_CAME_BACK, STRATEGY, TABULAR_3, TABULAR_4, TABULAR_5,
-                     TRAIN)
+                     NODES_2, QUICK, QUIET, SCHED, STATISTICS_CAME_BACK, STRATEGY, SUMMARY, TABULAR_3, TABULAR_4,
+                     TABULAR_5, TRAIN)
 
 RANKS_1 = "global_rank=1 node_rank=1 world_size=2  " + HALF
 START_METHODS = "https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods"
@@ -81,7 +81,7 @@ docs(
 
 
 # --------------------------------------------------------------------------------------------
-# the demo Trainer, figures
+# fast_dev_run and the demo Trainer, figures
 
 
 @claims(Claim(QUICK, "数ステップで止まり、記録もチェックポイントも残さない"),
@@ -89,8 +89,14 @@ docs(
         Claim(QUICK, "fast_dev_run に整数を渡しても数バッチで止まりますが、記録やチェックポイントや EarlyStopping は必ず無効になり、"
                      "検証も同じ数のバッチになります。"),
         Claim(NODES_1, "fast_dev_run=5 なので、実際に学習したのは各ノード 5 バッチだけです。"),
-        Claim(FAST, "整数を渡すと、その数のバッチを通します。"))
-def test_the_demo_flags_leave_nothing_and_fast_dev_run_drops_even_a_given_logger(quiet):
+        Claim(FAST, "整数を渡すと、その数のバッチを通します。"),
+        Claim(FAST, "長い学習の前に、学習と検証を 1 バッチずつ通してバグを探す"),
+        Claim(FAST, "trainer = pl.Trainer(fast_dev_run=True, devices=1)  # 記録もチェックポイントも残さない"),
+        Claim(FAST, "fast_dev_run は、学習と検証を 1 バッチずつ通すだけの引数です。"),
+        Claim(FAST, "最後まで動くかを数秒で確かめられます。"),
+        Claim(FAST, "記録もチェックポイントも残さないので、フォルダーは汚れません。"),
+        Claim(SUMMARY, "まず `fast_dev_run`。"))
+def test_fast_dev_run_leaves_nothing_even_with_a_given_logger_and_the_demo_flags_choose_each_count(quiet):
     from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
     from pytorch_lightning.loggers.logger import DummyLogger
@@ -102,6 +108,14 @@ def test_the_demo_flags_leave_nothing_and_fast_dev_run_drops_even_a_given_logger
     assert t.global_step == 2 and not list(quiet.iterdir())
     kept = pl.Trainer(accelerator="cpu", **(quick | {"max_steps": 3, "limit_val_batches": 2, "logger": CSVLogger(quiet)}))
     assert (kept.max_steps, kept.limit_val_batches, type(kept.logger)) == (3, 2, CSVLogger)  # each chosen on its own
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = pl.Trainer(fast_dev_run=True, logger=CSVLogger(quiet), enable_progress_bar=False,
+                         enable_model_summary=False, accelerator="cpu", devices=1, max_epochs=100)
+    assert (one.limit_train_batches, one.limit_val_batches, one.num_sanity_val_steps, one.max_steps) == (1, 1, 0, 1)
+    assert [type(lg) for lg in one.loggers] == [DummyLogger]
+    one.fit(Logs())
+    assert one.global_step == 1 and one.current_epoch == 1  # one batch of training, one of validation, then done
     stop = EarlyStopping(monitor="val_loss", patience=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -113,7 +127,7 @@ def test_the_demo_flags_leave_nothing_and_fast_dev_run_drops_even_a_given_logger
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dev.fit(BoringModel())
-    assert dev.global_step == 5 and not list(quiet.rglob("*.ckpt")) and not list(quiet.rglob("*.csv"))
+    assert dev.global_step == 5 and not list(quiet.rglob("*.ckpt")) and not list(quiet.rglob("*.csv"))  # after both
 
 
 @claims(Claim(CURVE, "matplotlib の既定のフォントには日本語がないので、図の文字は英語にしています。"))

@@ -1,9 +1,9 @@
-"""Claims of the second part: fast_dev_run, train.py (the best checkpoint, early stopping, the run's own
-folder and its record), prediction in a new process, the values that depend on the data, the pitfalls."""
+"""Claims of the second part: train.py (the best checkpoint, early stopping, the run's own folder and its
+record), prediction in a new process, the values that depend on the data, the pitfalls (fast_dev_run: test_appendix,
+with the demo Trainer)."""
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, SequentialSampler
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
 from .lightning_fakes import Logs, Scored, fake_gpus, tiny_fit
-from .slides import (FAST, MODULE_1, MODULE_2, OWN, PITFALLS, PREDICT, PREDICTIONS, RUNS, STATISTICS_CAME_BACK, SUMMARY,
+from .slides import (MODULE_1, MODULE_2, OWN, PITFALLS, PREDICT, PREDICTIONS, RUNS, STATISTICS_CAME_BACK, SUMMARY,
                      TRAIN)
 
 PRECISION = "https://lightning.ai/docs/pytorch/stable/common/precision_basic.html"
@@ -238,28 +238,7 @@ def test_a_checkpoint_comes_back_on_the_device_it_was_saved_from(quiet, monkeypa
 
 
 # --------------------------------------------------------------------------------------------
-# fast_dev_run, mixed precision
-
-
-@claims(Claim(FAST, "長い学習の前に、学習と検証を 1 バッチずつ通してバグを探す"),
-        Claim(FAST, "trainer = pl.Trainer(fast_dev_run=True, devices=1)  # 記録もチェックポイントも残さない"),
-        Claim(FAST, "fast_dev_run は、学習と検証を 1 バッチずつ通すだけの引数です。"),
-        Claim(FAST, "最後まで動くかを数秒で確かめられます。"),
-        Claim(FAST, "記録もチェックポイントも残さないので、フォルダーは汚れません。"),
-        Claim(SUMMARY, "まず `fast_dev_run`。"))
-def test_fast_dev_run_runs_one_batch_each_and_leaves_nothing(quiet):
-    from pytorch_lightning.loggers import CSVLogger
-    from pytorch_lightning.loggers.logger import DummyLogger
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t = pl.Trainer(fast_dev_run=True, logger=CSVLogger(quiet), enable_progress_bar=False,
-                       enable_model_summary=False, accelerator="cpu", devices=1, max_epochs=100)
-    assert (t.limit_train_batches, t.limit_val_batches, t.num_sanity_val_steps, t.max_steps) == (1, 1, 0, 1)
-    assert [type(lg) for lg in t.loggers] == [DummyLogger]
-    t.fit(Logs())
-    assert t.global_step == 1 and t.current_epoch == 1  # one batch of training, one of validation, then done
-    assert not list(quiet.rglob("*.ckpt")) and not list(quiet.rglob("metrics.csv"))
+# mixed precision
 
 
 @claims(Claim(PITFALLS, "CPU でも動きます"))
