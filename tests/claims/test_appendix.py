@@ -302,8 +302,11 @@ def test_cpu_ddp_uses_gloo_and_cuda_defaults_to_nccl(monkeypatch):
 @claims(Claim(DDP_2, "ノートブックでも動くよう、strategy は ddp_fork にしています。"),
         Claim(STRATEGY, "`\"ddp_notebook\"`（= `\"ddp_fork\"`）"),
         Claim(STRATEGY, "`devices` が 2 以上なら `\"auto\"` でも選ばれる"),
-        Claim(STRATEGY, "既定の `\"auto\"` でもこれが選ばれる"))
-def test_auto_is_ddp_in_a_script_and_fork_in_a_notebook(monkeypatch):
+        Claim(STRATEGY, "既定の `\"auto\"` でもこれが選ばれる"),
+        Claim(STRATEGY, "`\"ddp_spawn\"` | 公式には非推奨（ノートブックでは使えない）"),  # (公式には非推奨: the docs entry)
+        Claim(STRATEGY, "そのため Lightning は、ノートブックでは fork 以外の ddp と ddp_spawn をエラーにします。"))
+def test_auto_is_ddp_in_a_script_and_fork_in_a_notebook_which_refuses_ddp_and_ddp_spawn(monkeypatch):
+    from lightning_fabric.utilities.exceptions import MisconfigurationException
     from pytorch_lightning.strategies import StrategyRegistry
 
     assert StrategyRegistry["ddp_notebook"]["init_params"]["start_method"] == "fork"
@@ -314,14 +317,6 @@ def test_auto_is_ddp_in_a_script_and_fork_in_a_notebook(monkeypatch):
     notebook = trainer(accelerator="cpu", devices=2)
     assert (launcher(notebook), notebook.strategy.launcher._start_method) == ("_MultiProcessingLauncher", "fork")
     assert trainer(accelerator="cpu", devices=2, strategy="ddp_fork").strategy.launcher.is_interactive_compatible
-
-
-@claims(Claim(STRATEGY, "`\"ddp_spawn\"` | 公式には非推奨（ノートブックでは使えない）"),  # (公式には非推奨: the docs entry)
-        Claim(STRATEGY, "そのため Lightning は、ノートブックでは fork 以外の ddp と ddp_spawn をエラーにします。"))
-def test_ddp_and_ddp_spawn_are_refused_in_a_notebook(monkeypatch):
-    from lightning_fabric.utilities.exceptions import MisconfigurationException
-
-    interactive(monkeypatch)
     for strategy in ("ddp", "ddp_spawn"):
         with pytest.raises(MisconfigurationException, match="not compatible with an interactive environment"):
             trainer(accelerator="cpu", devices=2, strategy=strategy)
