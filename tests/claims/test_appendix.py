@@ -164,28 +164,23 @@ class OneCycle(Scored):
 
 
 @claims(Claim(SCHED, "configure_optimizers は、オプティマイザーと一緒にスケジューラーも返せます。"),
-        Claim(SCHED, "OneCycleLR は、学習率を上げてから下げるスケジューラーで、全体のステップ数を前もって知る必要があります。"))
-def test_onecycle_goes_up_then_down_once_per_step_and_needs_the_total(quiet):
-    model = OneCycle()
-    tiny_fit(max_steps=-1, max_epochs=1, limit_train_batches=10, limit_val_batches=0).fit(model)
-    rates = model.rates
+        Claim(SCHED, "OneCycleLR は、学習率を上げてから下げるスケジューラーで、全体のステップ数を前もって知る必要があります。"),
+        Claim(SCHED, "steps = self.trainer.estimated_stepping_batches  # 学習全体のステップ数"),
+        Claim(SCHED, "estimated_stepping_batches は、max_epochs か max_steps から数えた全体のステップ数です。"))
+def test_onecycle_goes_up_then_down_once_per_step_over_the_estimated_total(quiet):
+    models = []
+    for flags in (dict(max_epochs=1), dict(max_epochs=3), dict(max_epochs=3, max_steps=4), dict(max_steps=20),
+                  dict(max_steps=2, max_epochs=None)):
+        models.append(OneCycle())
+        tiny_fit(**({"max_steps": -1, "limit_train_batches": 10, "limit_val_batches": 0} | flags)).fit(models[-1])
+    assert [model.total for model in models] == [10, 30, 4, 20, 2]  # the total, as configure_optimizers saw it
+    rates = models[0].rates
     top = rates.index(max(rates))
     assert len(rates) == 10 and len(set(rates)) == 10  # a new rate at every step
     assert 0 < top < 9 and rates[:top + 1] == sorted(rates[:top + 1]) and rates[top:] == sorted(rates[top:], reverse=True)
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     with pytest.raises(ValueError, match="total_steps"):
         torch.optim.lr_scheduler.OneCycleLR(optimizer, 1.0)  # it must be told how many steps there are
-
-
-@claims(Claim(SCHED, "steps = self.trainer.estimated_stepping_batches  # 学習全体のステップ数"),
-        Claim(SCHED, "estimated_stepping_batches は、max_epochs か max_steps から数えた全体のステップ数です。"))
-def test_estimated_stepping_batches(quiet):
-    got = []
-    for flags in (dict(max_epochs=3), dict(max_epochs=3, max_steps=4), dict(max_steps=20), dict(max_steps=2, max_epochs=None)):
-        model = OneCycle()  # its total, as configure_optimizers saw it
-        tiny_fit(**({"max_steps": -1, "limit_train_batches": 10, "limit_val_batches": 0} | flags)).fit(model)
-        got.append(model.total)
-    assert got == [30, 4, 20, 2]
 
 
 @claims(Claim(SCHED, "EarlyStopping で途中で止めるなら、ReduceLROnPlateau を使い、辞書に monitor として val_loss も書きます。"),
