@@ -17,8 +17,8 @@ from torch.utils.data import DataLoader, DistributedSampler, random_split
 from deck.paths import DATA
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
-from .lightning_fakes import default, tiny_fit, trainer
-from .slides import (DATA_1, DATA_2, DATA_3, DIGITS, INSTALL, MODULE_1, MODULE_2, MODULE_3, NO_DM, OWN, PREDICT, SIX,
+from .lightning_fakes import tiny_fit, trainer
+from .slides import (DATA_1, DATA_2, DATA_3, DIGITS, INSTALL, MODULE_1, MODULE_2, MODULE_3, NO_DM, OWN, PREDICT,
                      SLURM_GPU, STEP_0, TABULAR_2, TABULAR_4, TABULAR_5, TRAIN, WHAT)
 
 INSTALLATION = "https://lightning.ai/docs/pytorch/stable/starter/installation.html"
@@ -342,12 +342,10 @@ def test_a_seeded_split_is_the_same_in_every_process_and_an_unseeded_one_is_not(
     assert run("") != run("")  # each process draws its own split: validation images would leak into training
 
 
-@claims(Claim(SIX, "5. 分散学習では `DistributedSampler` が自動で設定される"),
-        Claim(SLURM_GPU, "実効バッチサイズは 128 × 8 プロセス = 1,024 になる"))
-def test_distributed_sampler_is_on_by_default_and_each_process_loads_a_full_batch():
+@claims(Claim(SLURM_GPU, "実効バッチサイズは 128 × 8 プロセス = 1,024 になる"))
+def test_each_process_loads_a_full_batch_through_its_distributed_sampler():
     from pytorch_lightning.trainer.states import RunningStage
 
-    assert default("use_distributed_sampler") is True
     t = trainer(accelerator="cpu", devices=2, strategy="ddp")
     loader = t._data_connector._prepare_dataloader(
         DataLoader(range(1000), batch_size=128, shuffle=True), shuffle=True, mode=RunningStage.TRAINING)
