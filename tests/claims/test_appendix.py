@@ -19,7 +19,7 @@ from pytorch_lightning.demos.boring_classes import BoringModel, RandomDataset
 from torch.utils.data import DataLoader
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
-from .lightning_fakes import Logs, Scored, fake_gpus, fake_mps, interactive, launcher, tiny_fit, trainer
+from .lightning_fakes import Logs, Scored, fake_gpus, interactive, launcher, tiny_fit, trainer
 from .slides import (CLI_1, CLI_2, CLI_3, CURVE, DATA_3, DDP_1, DDP_2, FAST, GUARD, HALF, NO_DM, NODES_1,
                      NODES_2, QUICK, QUIET, SCHED, STATISTICS_CAME_BACK, STRATEGY, SUMMARY, TABULAR_3, TABULAR_4,
                      TABULAR_5, TRAIN)
@@ -315,14 +315,6 @@ def test_auto_is_ddp_in_a_script_and_fork_in_a_notebook_which_refuses_ddp_and_dd
     for strategy in ("ddp", "ddp_spawn"):
         with pytest.raises(MisconfigurationException, match="not compatible with an interactive environment"):
             trainer(accelerator="cpu", devices=2, strategy=strategy)
-
-
-@claims(Claim(STRATEGY, "macOS の CPU で試すなら `accelerator=\"cpu\"` も指定する（`\"auto\"` だと MPS になり、MPS は 1 台だけ）"))
-def test_macos_auto_is_mps_with_one_device(monkeypatch):
-    fake_mps(monkeypatch)
-    with pytest.raises(Exception, match="only has: \\[0\\]"):
-        trainer(devices=2)
-    assert type(trainer(accelerator="cpu", devices=2).strategy).__name__ == "DDPStrategy"
 
 
 # --------------------------------------------------------------------------------------------

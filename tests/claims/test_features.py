@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from pytorch_lightning.demos.boring_classes import BoringModel
 
 from .ledger import Claim, Docs, Shown, claims, docs, shown
 from .lightning_fakes import default, fake_gpus, fake_mps, interactive, launcher, tiny_fit, trainer
-from .slides import DEVICE, GPU, HALF, HOOKS_1, HOOKS_2, MODULE, MODULE_2, SAME, SIX, STEP_0, TRAIN
+from .slides import DEVICE, GPU, HALF, HOOKS_1, HOOKS_2, MODULE, MODULE_2, SAME, SIX, STEP_0, STRATEGY, TRAIN
 
 CUDA_ENV = "https://docs.nvidia.com/cuda/cuda-c-programming-guide/index.html#cuda-environment-variables"
 
@@ -111,33 +112,28 @@ def test_state_dict_and_torch_compile_work_as_for_any_module(quiet):
 @claims(Claim(GPU, "`Trainer()`（既定は `devices=\"auto\"`） | 見えている GPU をすべて（2 台以上なら分散学習）"),
         Claim(GPU, "Trainer を既定のまま動かすと、見えている GPU をすべて使ってしまいます。"),
         Claim(GPU, "研究室の共有サーバーでは既定のままにせず"),
-        Claim(GPU, "Jupyter では `devices=\"auto\"` でも GPU 1 台だけ"))
-def test_auto_takes_every_visible_gpu_and_runs_ddp_but_one_in_jupyter(monkeypatch):
-    import lightning_fabric.accelerators.cuda as fabric_cuda
-
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)  # what CUDA shows this process
-    assert fabric_cuda.num_cuda_devices() == 3  # Lightning counts what CUDA shows
-    fake_gpus(monkeypatch, 4)
-    t = trainer()
-    assert t.num_devices == 4 and [d.index for d in t.strategy.parallel_devices] == [0, 1, 2, 3]
-    assert (type(t.strategy).__name__, launcher(t)) == ("DDPStrategy", "_SubprocessScriptLauncher")
-    interactive(monkeypatch)
-    notebook = trainer()
-    assert notebook.num_devices == 1 and type(notebook.strategy).__name__ == "SingleDeviceStrategy"
-
-
-@claims(Claim(TRAIN, "devices=1, callbacks=[best, stop])  # GPU は 1 台"),
+        Claim(GPU, "Jupyter では `devices=\"auto\"` でも GPU 1 台だけ"),
+        Claim(TRAIN, "devices=1, callbacks=[best, stop])  # GPU は 1 台"),
         Claim(DEVICE, "accelerator が auto なので、GPU があれば GPU、Apple Silicon なら MPS、なければ CPU が選ばれます。"),
         Claim(GPU, "`Trainer(devices=1)` | 見えている最初の 1 台（GPU がなければ CPU）"),
         Claim(GPU, "`Trainer(devices=[2])` | CUDA の 2 番の GPU だけ"),
         Claim(GPU, "train.py の devices=1 は、見えている最初の 1 台なので、共有サーバーでは 0 番を使い続けることになります。"),
-        Claim(GPU, "nvidia-smi で空いている GPU を確かめて、番号を指定してください。"))
-def test_devices_one_is_the_first_gpu_else_mps_else_the_cpu_and_a_gpu_can_be_chosen(monkeypatch):
+        Claim(GPU, "nvidia-smi で空いている GPU を確かめて、番号を指定してください。"),
+        Claim(STRATEGY, "macOS の CPU で試すなら `accelerator=\"cpu\"` も指定する（`\"auto\"` だと MPS になり、MPS は 1 台だけ）"))
+def test_auto_takes_every_gpu_but_one_in_jupyter_and_devices_1_is_the_first_gpu_else_mps_else_the_cpu(monkeypatch):
+    import lightning_fabric.accelerators.cuda as fabric_cuda
+
+    with monkeypatch.context() as cuda:
+        cuda.setattr(torch.cuda, "device_count", lambda: 3)  # what CUDA shows this process
+        assert fabric_cuda.num_cuda_devices() == 3  # Lightning counts what CUDA shows
     assert default("accelerator") == "auto" and default("devices") == "auto"
     fake_gpus(monkeypatch, 0)
     cpu = trainer(devices=1)
     assert (type(cpu.accelerator).__name__, cpu.strategy.root_device) == ("CPUAccelerator", torch.device("cpu"))
     fake_gpus(monkeypatch, 4)
+    t = trainer()
+    assert t.num_devices == 4 and [d.index for d in t.strategy.parallel_devices] == [0, 1, 2, 3]
+    assert (type(t.strategy).__name__, launcher(t)) == ("DDPStrategy", "_SubprocessScriptLauncher")
     gpu = trainer(devices=1)
     assert gpu.num_devices == 1
     assert (type(gpu.strategy).__name__, gpu.strategy.root_device) == ("SingleDeviceStrategy", torch.device("cuda", 0))
@@ -145,3 +141,10 @@ def test_devices_one_is_the_first_gpu_else_mps_else_the_cpu_and_a_gpu_can_be_cho
     assert chosen.num_devices == 1 and chosen.strategy.root_device == torch.device("cuda", 2)
     fake_mps(monkeypatch)
     assert trainer(devices=1).strategy.root_device == torch.device("mps", 0)
+    with pytest.raises(Exception, match="only has: \\[0\\]"):
+        trainer(devices=2)
+    assert type(trainer(accelerator="cpu", devices=2).strategy).__name__ == "DDPStrategy"
+    fake_gpus(monkeypatch, 4)
+    interactive(monkeypatch)
+    notebook = trainer()
+    assert notebook.num_devices == 1 and type(notebook.strategy).__name__ == "SingleDeviceStrategy"
