@@ -31,12 +31,6 @@ TORCHRUN = "https://lightning.ai/docs/pytorch/stable/clouds/cluster_intermediate
 CHECKED_WITH = "2.6.6"  # the version the deck states it was checked with (インストール)
 
 shown(
-    # train_tabular.py ran as a process of its own; a buffer left out of the checkpoint would load as zeros, and
-    # a trained one would have moved off the training rows' mean that check_tabular.py compares it with
-    Shown(TABULAR_3, 'self.register_buffer("mean", torch.zeros(n_features))  # バッファー：重みと一緒に保存',
-          "check_tabular.py", STATISTICS_CAME_BACK),
-    Shown(TABULAR_3, "バッファーは学習されませんが、重みと一緒にチェックポイントへ保存されるので、別のプロセスで読み込んでも同じ前処理で予測できます。",
-          "check_tabular.py", STATISTICS_CAME_BACK),
     Shown(TABULAR_3, "重みと一緒にチェックポイントへ保存されるので、別のプロセスで読み込んでも同じ前処理で予測できます。",
           "check_tabular.py", STATISTICS_CAME_BACK),
     Shown(TABULAR_5, "学習を終えたら、新しいプロセスで最良の重みを読み込み、テスト用の行を予測します。", "check_tabular.py",

@@ -1,12 +1,13 @@
 """Claims for a student's own small project (issue 31): where a run's files go, testing the best weights,
-per-epoch logging, what resuming restores, exact test metrics under DDP (a split by fractions, the CPU-only torch
-install: test_basics; max_epochs as a cap: test_training; statistics kept in the module: check_tabular.py's output,
-test_appendix)."""
+per-epoch logging, what resuming restores, exact test metrics under DDP, preprocessing statistics kept in the
+module (a split by fractions, the CPU-only torch install: test_basics; max_epochs as a cap: test_training)."""
 
 from __future__ import annotations
 
 import copy
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .ledger import Claim, claims
 from .lightning_fakes import Logs, Scored, tiny_fit, trainer
-from .slides import CLI_3, CURVE, DDP_2, MODULE_1, MODULE_2, OWN, PITFALLS, RUNS, TRAIN
+from .slides import CLI_3, CURVE, DDP_2, MODULE_1, MODULE_2, OWN, PITFALLS, RUNS, TABULAR_3, TRAIN
 
 EPOCHS = dict(max_steps=-1, limit_train_batches=2, limit_val_batches=1, enable_checkpointing=True)
 
@@ -307,6 +308,75 @@ def test_testing_on_two_processes_counts_a_duplicated_row(quiet):
             "recommended to use `Trainer(devices=1, num_nodes=1)` to ensure each sample/batch gets evaluated exactly "
             "once. Otherwise, multi-device settings use `DistributedSampler` that replicates some samples to make sure "
             "all devices have same batch size in case of uneven inputs.") in record.read_text()
+
+
+# --------------------------------------------------------------------------------------------
+# your own data: statistics kept in the module (a split by fractions: test_basics)
+
+
+OWN_MODEL = '''\
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Regressor(pl.LightningModule):
+    def __init__(self, n_features: int = 10, persistent: bool = True):
+        super().__init__()
+        self.save_hyperparameters()
+        # statistics of the training split: buffers are saved in the checkpoint with the weights
+        self.register_buffer("mean", torch.zeros(n_features), persistent=persistent)
+        self.register_buffer("std", torch.ones(n_features), persistent=persistent)
+        self.net = nn.Linear(n_features, 1)
+
+    def forward(self, x):
+        return self.net((x - self.mean) / self.std)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.mse_loss(self(x), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.01)
+'''
+
+PREDICT = """\
+import sys, torch
+from own_model import Regressor
+model = Regressor.load_from_checkpoint(sys.argv[1])
+model.eval()
+with torch.no_grad():
+    torch.save(model(torch.load("x_new.pt")), "y_new.pt")
+"""
+
+
+@claims(Claim(TABULAR_3, 'self.register_buffer("mean", torch.zeros(n_features))  # バッファー：重みと一緒に保存'),
+        Claim(TABULAR_3, "バッファーは学習されませんが、重みと一緒にチェックポイントへ保存されるので、別のプロセスで読み込んでも同じ前処理で予測できます。"))
+def test_statistics_in_buffers_travel_with_the_checkpoint_to_a_new_process(quiet, monkeypatch):
+    Path("own_model.py").write_text(OWN_MODEL)
+    Path("predict_own.py").write_text(PREDICT)
+    monkeypatch.syspath_prepend(str(quiet))
+    from own_model import Regressor
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(300, 10, generator=g) * 50 + 100  # 300 rows, far from 0 and 1
+    y = x[:, :1] / 100
+    torch.save(torch.randn(4, 10, generator=g) * 50 + 100, "x_new.pt")
+    for persistent in (True, False):
+        model = Regressor(persistent=persistent)
+        model.mean.copy_(x.mean(0))
+        model.std.copy_(x.std(0))
+        best = ModelCheckpoint(dirpath=f"ckpt_{persistent}", filename="best")
+        tiny_fit(max_steps=3, limit_val_batches=0, enable_checkpointing=True, callbacks=[best]).fit(
+            model, DataLoader(list(zip(x, y)), batch_size=32))
+        assert ("mean" in torch.load(best.best_model_path, weights_only=True)["state_dict"]) is persistent
+        model.eval()
+        with torch.no_grad():
+            here = model(torch.load("x_new.pt"))
+        subprocess.run([sys.executable, "predict_own.py", best.best_model_path], check=True, cwd=quiet)
+        there = torch.load("y_new.pt")
+        assert torch.equal(here, there) is persistent  # persistent=False: the new process uses mean 0, std 1
 
 
 @claims(Claim(MODULE_1, "モデルなどのオブジェクトを引数にするときは、ignore でその引数を保存から外してください。"))
