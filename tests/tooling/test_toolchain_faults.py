@@ -7,10 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
-
-import pytest
 
 from deck.paths import ROOT
 
@@ -109,29 +106,6 @@ def test_an_unreachable_npm_registry_is_named(tmp_path: Path):
     assert done.returncode != 0
     assert "error: npm ci failed: can this machine reach the npm registry (http://127.0.0.1:9/)?" in done.stderr
     assert not (tmp_path / "node_modules" / ".installed").exists()
-
-
-@pytest.mark.parametrize("fence", ["```py", "```python title=demo.py", "```console"])
-def test_a_block_pytest_codeblocks_would_skip_is_reported(tmp_path: Path, fence: str):
-    import deck as model
-
-    deck = write_deck(tmp_path, textwrap.dedent(f"""\
-        # 最初
-
-        ---
-
-        # 黙って飛ばされるブロック
-
-        <!-- snippet: never -->
-        {fence}
-        print("never run")
-        ```
-        """))
-    with pytest.raises(model.DeckError) as error:
-        model.load(deck).blocks
-    message = str(error.value)
-    assert f"{deck}:13 (slide 2「黙って飛ばされるブロック」)" in message
-    assert "would not be run by pytest-codeblocks" in message and "every block runs" in message
 
 
 # The deck as sample input: its code (in snippets/, in this test's key) decides, not its words.
