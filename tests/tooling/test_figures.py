@@ -33,7 +33,7 @@ FIGURE_DECK = textwrap.dedent('''\
 ''')
 
 
-def test_make_figures_keeps_the_figure_with_what_it_plots_and_a_changed_figure_fails_on_its_device(tmp_path: Path, run_deck):
+def test_make_figures_keeps_what_it_plots_and_a_changed_figure_fails_on_its_device(tmp_path: Path, run_deck):
     made = run_deck(FIGURE_DECK, "--update-figures")
     assert made.returncode == 0, made.stdout
     record_file = tmp_path / "figures" / "curve.json"

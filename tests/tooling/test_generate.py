@@ -13,6 +13,7 @@ import pytest
 
 import deck
 from deck.paths import DECKS, HARNESS, ROOT
+from tests.support.scratch import marp_build
 from tools import generate
 from tools.generated import copy_project_files
 
@@ -125,8 +126,7 @@ def test_the_model_splits_slides_and_finds_titles_and_notes_as_marp_does(tmp_pat
     # Marp itself: the same number of slides and the same notes.
     html, notes = tmp_path / "deck.html", tmp_path / "deck.txt"
     for args in (["-o", str(html)], ["--notes", "-o", str(notes)]):
-        done = subprocess.run([sys.executable, "-m", "tools.marp_build", str(model.path), *args],
-                              cwd=ROOT, capture_output=True, text=True)
+        done = marp_build(str(model.path), *args)
         assert done.returncode == 0, done.stderr
     assert html.read_text().count("<section") == len(model.slides)
     marp_notes = notes.read_text()

@@ -5,34 +5,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from deck.paths import ROOT
+from tests.support.scratch import make, marp_build
 
 
 def write_deck(tmp_path: Path, body: str = "# スライド\n", theme: str = "lightning") -> Path:
     deck = tmp_path / "deck.md"
     deck.write_text(f"---\nmarp: true\ntheme: {theme}\n---\n\n{body}", encoding="utf-8")
     return deck
-
-
-def marp_build(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "tools.marp_build", *args]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env or dict(os.environ))
-
-
-def make(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """The project's Makefile, run in `folder` (a partial copy of the project)."""
-    return subprocess.run(["make", "-f", str(ROOT / "Makefile"), *args], cwd=folder, capture_output=True, text=True,
-                          env=env or dict(os.environ), timeout=300)
-
-
-def test_a_good_deck_builds(tmp_path: Path):
-    done = marp_build(str(write_deck(tmp_path)), "-o", str(tmp_path / "deck.html"))
-    assert done.returncode == 0, done.stderr
-    assert (tmp_path / "deck.html").is_file()
 
 
 def test_an_unknown_theme_is_an_error(tmp_path: Path):
