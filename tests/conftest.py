@@ -39,18 +39,20 @@ def chromium(browser_path: str):
 
 @pytest.fixture
 def run_deck(tmp_path: Path):
-    """Run a scratch deck's blocks through our harness: `run_deck(text, *pytest_args)`."""
-    return lambda text, *args: _run_deck(tmp_path, text, *args)
+    """Run a scratch deck's blocks through our harness: `run_deck(text, *pytest_args, **options)`."""
+    return lambda text, *args, **options: _run_deck(tmp_path, text, *args, **options)
 
 
-def _run_deck(folder: Path, text: str, *args: str) -> subprocess.CompletedProcess:
-    # Our harness as a plugin, none of the project's pytest settings, the deck as the only input.
+def _run_deck(folder: Path, text: str, *args: str, python: str = sys.executable, wrapper: tuple[str, ...] = (),
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    # Our harness as a plugin, none of the project's pytest settings, the deck as the only input; by default
+    # this venv's Python (or `python`, run by `wrapper`) on a bare PATH, FRESH=1.
     deck = folder / "deck.md"
     deck.write_text(text, encoding="utf-8")
-    cmd = [sys.executable, "-m", "pytest", "-c", "/dev/null", "--rootdir", str(folder),
+    cmd = [*wrapper, python, "-m", "pytest", "-c", "/dev/null", "--rootdir", str(folder),
            "-p", "harness.plugin", "--codeblocks", "-q", *args, str(deck)]
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "FRESH": "1"}
-    return subprocess.run(cmd, cwd=folder, capture_output=True, text=True, env=env)
+    env = env or {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "FRESH": "1"}
+    return subprocess.run(cmd, cwd=folder, capture_output=True, text=True, env=env, timeout=300)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -72,11 +72,8 @@ def test_embedded_fonts_cover_every_character_of_the_deck_and_the_pdf():
     assert {ord(c) for c in "import pytorch_lightning as pl"} <= mono
 
 
-def test_html_is_one_file_within_its_size_budget():
+def test_html_is_one_file_within_its_size_budget_and_its_fonts_are_small_subsets():
     assert HTML.stat().st_size <= 1_500_000  # fonts and figures embedded (data: URIs)
-
-
-def test_fonts_are_small_subsets():
     assert FONT_THEME.stat().st_size < 400_000  # all of Noto Sans JP would be megabytes
 
 

@@ -1,5 +1,5 @@
 """No slide of the built deck runs out of its frame, and no figure is shown smaller than it was drawn:
-measured in a real headless Chromium (the measure and its own test: tests/tooling/test_overflow_check.py)."""
+measured in a real headless Chromium (the measure and its own test: tests/tooling/test_page_measures.py)."""
 
 from __future__ import annotations
 

@@ -129,8 +129,8 @@ def test_main_notes_have_no_url_and_no_markdown():
                      "without Markdown:\n" + "\n".join(bad))
 
 
-def test_the_checks_name_the_slide_and_skip_the_appendix(tmp_path: Path):
-    long_note = "あ" * (MAX_NOTE + 1)
+def test_the_checks_name_the_slide_and_skip_the_appendix_and_the_demos(tmp_path: Path):
+    long_note, fence = "あ" * (MAX_NOTE + 1), "`" * 3
     md = tmp_path / "deck.md"
     md.write_text(textwrap.dedent(f"""\
         ---
@@ -155,32 +155,6 @@ def test_the_checks_name_the_slide_and_skip_the_appendix(tmp_path: Path):
 
         ---
 
-        # {SUMMARY_TITLE}
-
-        ---
-
-        # {APPENDIX_PREFIX}：詳細
-
-        <!-- {long_note} https://example.com/ `code` -->
-        """), encoding="utf-8")
-    d = deck.load(md)
-    assert [s.title for s in d.main] == ["表紙", "長い", "リンク", SUMMARY_TITLE]
-    assert [s.title for s in d.appendix] == [f"{APPENDIX_PREFIX}：詳細"]
-    limit = f"(at most {MAX_NOTE}: about a minute of talk)"
-    assert too_long(d) == [f"{d.where(13)}: {MAX_NOTE + 1} characters of notes {limit}"]
-    assert "(slide 2「長い」)" in too_long(d)[0]
-    [link] = unspeakable(d)
-    assert link.endswith("(slide 3「リンク」): the note has 1 URL (https://example.com/), "
-                         "a backtick, ** (bold), an <http…> link")
-    assert sum(characters(s) for s in d.main) == len("短いノート") + len(long_note) + len(
-        "出典は <https://example.com/> と `Trainer` の **説明**")
-    assert minutes(d.main[1]) == pytest.approx((MAX_NOTE + 1) / SPOKEN + SECONDS_PER_SLIDE / 60)
-
-
-def test_a_demo_value_without_its_mark_is_named_and_the_appendix_and_demos_are_not(tmp_path: Path):
-    md = tmp_path / "deck.md"
-    fence = "`" * 3
-    md.write_text(textwrap.dedent(f"""\
         # 学習
 
         <!-- snippet: a -->
@@ -211,16 +185,30 @@ def test_a_demo_value_without_its_mark_is_named_and_the_appendix_and_demos_are_n
 
         # {APPENDIX_PREFIX}：詳細
 
+        <!-- {long_note} https://example.com/ `code` -->
+
         <!-- snippet: c -->
         {fence}python
         trainer = Trainer(limit_train_batches=0.1)
         {fence}
         """), encoding="utf-8")
     d = deck.load(md)
+    assert [s.title for s in d.main] == ["表紙", "長い", "リンク", "学習", "デモ", SUMMARY_TITLE]
+    assert [s.title for s in d.appendix] == [f"{APPENDIX_PREFIX}：詳細"]
+    limit = f"(at most {MAX_NOTE}: about a minute of talk)"
+    assert too_long(d) == [f"{d.where(13)}: {MAX_NOTE + 1} characters of notes {limit}"]
+    assert "(slide 2「長い」)" in too_long(d)[0]
+    [link] = unspeakable(d)
+    assert link.endswith("(slide 3「リンク」): the note has 1 URL (https://example.com/), "
+                         "a backtick, ** (bold), an <http…> link")
+    assert sum(characters(s) for s in d.main) == len("短いノート") + len(long_note) + len(
+        "出典は <https://example.com/> と `Trainer` の **説明**")
+    assert minutes(d.main[1]) == pytest.approx((MAX_NOTE + 1) / SPOKEN + SECONDS_PER_SLIDE / 60)
+    # A demo value without its mark is named; a quick_trainer demo and the appendix are not.
     bad = unmarked_demo_values(d)
     assert [b.split(": ", 1)[1] for b in bad] == ["trainer = Trainer(max_epochs=2)", "result = 1  # 資料用"]
-    assert "(slide 1「学習」)" in bad[0]
-    assert minutes(d.main[0]) == pytest.approx((SECONDS_PER_LINE * (3 + 2) + SECONDS_PER_SLIDE) / 60)
+    assert "(slide 4「学習」)" in bad[0]
+    assert minutes(d.main[3]) == pytest.approx((SECONDS_PER_LINE * (3 + 2) + SECONDS_PER_SLIDE) / 60)
 
 
 def test_without_matome_the_appendix_starts_at_the_first_furoku(tmp_path: Path):

@@ -3,7 +3,8 @@
 - The pytorch-lightning floor is the `deck` group's `pytorch-lightning>=X`; the deck's install block
   (and so the notebook's install cell, generated from it) and the README name that same X, and
   `make test-floor` runs the deck with exactly X (tools/matrix.py).
-- The oldest Python is `requires-python`; the Makefile reads it from there, the README names it.
+- The oldest Python is `requires-python`; the Makefile reads it from there, the README names it
+  (tests/tooling/test_workflow.py, with the workflow's matrix).
 - What a reader installs is the `deck` group: the install block (and so the notebook's first cell)
   names every package of it but `torch`, which it leaves to what the reader (or Colab) already has.
 - Both package names: the rewrite that `make test-lightning-package` runs leaves no
@@ -39,22 +40,21 @@ def lower_bounds(text: str) -> list[str]:
     return [m.group(1).replace(" ", "") for m in SPEC.finditer(text)]
 
 
-def test_the_floor_is_named_in_pyproject():
-    assert re.fullmatch(r"\d+\.\d+\.\d+", matrix.floor())
+def install_cell() -> str:
+    return next(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code")
 
 
-def test_the_deck_install_block_names_the_floor():
+def test_the_install_block_the_notebook_and_the_readme_name_pyprojects_floor():
     floor, block = matrix.floor(), install_block()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", floor)
     found = lower_bounds(block.code)
     assert found and all(spec == f">={floor}" for spec in found), (
         f"{block.where()}: the install block names pytorch-lightning {found}; pyproject.toml's floor is "
         f">={floor}. Write \"pytorch-lightning>={floor}\" on every line of the block, then make generate.")
-
-
-def test_the_notebook_install_cell_names_the_floor():
-    first = next(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code")
-    found = lower_bounds(first)
-    assert found and all(spec == f">={matrix.floor()}" for spec in found), f"notebook install cell: {found}"
+    found = lower_bounds(install_cell())
+    assert found and all(spec == f">={floor}" for spec in found), f"notebook install cell: {found}"
+    found = lower_bounds(README)
+    assert found and all(spec == f">={floor}" for spec in found), f"README names pytorch-lightning {found}, not >={floor}"
 
 
 def installed_by(text: str, prefix: str) -> set[str]:
@@ -69,16 +69,7 @@ def test_the_install_block_and_the_notebook_install_the_deck_group_but_torch():
     block = install_block()
     assert installed_by(block.code, "pip install") == deck_group - {"torch"}, (
         f"{block.where()}: the install block should name every package of pyproject's deck group but torch")
-    first = next(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code")
-    assert installed_by(first, "%pip install") == deck_group - {"torch"}, "notebook install cell: make generate"
-
-
-def test_the_readme_names_the_floor_and_the_oldest_python():
-    floor = matrix.floor()
-    found = lower_bounds(README)
-    assert found and all(spec == f">={floor}" for spec in found), f"README names pytorch-lightning {found}, not >={floor}"
-    oldest = re.match(r">=\s*(\d+\.\d+)", PYPROJECT["project"]["requires-python"]).group(1)
-    assert f"Python {oldest} 以上" in README and f"Python ≥ {oldest}" in README
+    assert installed_by(install_cell(), "%pip install") == deck_group - {"torch"}, "notebook install cell: make generate"
 
 
 def test_the_lightning_package_rewrite_changes_only_the_package_name():

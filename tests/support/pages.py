@@ -1,7 +1,7 @@
 """Pages of a built deck in headless Chromium and what the tests measure on them: overflow and code size.
 
-tests/deck/ measures the built deck; tests/tooling/test_overflow_check.py and test_code_size_check.py hold
-each measure to a scratch deck. The JavaScript runs in the page (Playwright's `page.evaluate`)."""
+tests/deck/ measures the built deck; tests/tooling/test_page_measures.py holds each measure to a scratch deck.
+The JavaScript runs in the page (Playwright's `page.evaluate`)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ import textwrap
 from pathlib import Path
 
 
+# A guarded block that passes (it runs as a script), one that raises, one whose output is not the one shown.
 BROKEN_DECK = textwrap.dedent('''\
     ---
     marp: true
@@ -11,9 +12,15 @@ BROKEN_DECK = textwrap.dedent('''\
 
     # 動くスライド
 
-    <!-- snippet: works -->
+    <!-- snippet: guarded -->
     ```python
-    x = 1
+    if __name__ == "__main__":
+        print("main")
+    ```
+
+    <!-- pytest-codeblocks:expected-output -->
+    ```text
+    main
     ```
 
     ---
@@ -25,38 +32,30 @@ BROKEN_DECK = textwrap.dedent('''\
     y = 2
     raise ValueError("boom")
     ```
+
+    ---
+
+    # 出力の確認
+
+    <!-- snippet: prints -->
+    ```python
+    print(1 + 1)
+    ```
+
+    <!-- pytest-codeblocks:expected-output -->
+    ```text
+    3
+    ```
 ''')
 
 
-def test_a_failing_block_names_slide_title_and_line(tmp_path: Path, run_deck):
+def test_a_failing_block_names_slide_title_and_line_and_a_wrong_output_shows_both(tmp_path: Path, run_deck):
     done = run_deck(BROKEN_DECK)
     assert done.returncode == 1, done.stdout
-    assert "1 failed, 1 passed" in done.stdout
-    assert f'{tmp_path}/deck.md:19 (slide 2「壊れたスライド」): raise ValueError("boom")' in done.stdout
+    assert "2 failed, 1 passed" in done.stdout  # the guarded block ran as a script: it printed its output
+    assert f'{tmp_path}/deck.md:25 (slide 2「壊れたスライド」): raise ValueError("boom")' in done.stdout
     assert "ValueError: boom" in done.stdout
-
-
-def test_a_wrong_expected_output_names_slide_and_shows_both(tmp_path: Path, run_deck):
-    deck = textwrap.dedent('''\
-        ---
-        marp: true
-        ---
-
-        # 出力の確認
-
-        <!-- snippet: prints -->
-        ```python
-        print(1 + 1)
-        ```
-
-        <!-- pytest-codeblocks:expected-output -->
-        ```text
-        3
-        ```
-    ''')
-    done = run_deck(deck)
-    assert done.returncode == 1
-    assert f"{tmp_path}/deck.md:8 (slide 1「出力の確認」): this code block failed" in done.stdout
+    assert f"{tmp_path}/deck.md:33 (slide 3「出力の確認」): this code block failed" in done.stdout
     assert "Expected output\n```\n3\n```\nbut got\n```\n2\n```" in done.stdout
 
 
@@ -86,22 +85,3 @@ def test_update_outputs_rewrites_a_changed_output_and_then_it_passes(tmp_path: P
     fixed = (tmp_path / "deck.md").read_text(encoding="utf-8")
     assert fixed == deck.replace("old\nsame", "new\nsame")
     assert run_deck(fixed).returncode == 0
-
-
-def test_a_guarded_block_runs_as_a_script(run_deck):
-    deck = textwrap.dedent('''\
-        # スクリプトとして実行
-
-        <!-- snippet: guarded -->
-        ```python
-        if __name__ == "__main__":
-            print("main")
-        ```
-
-        <!-- pytest-codeblocks:expected-output -->
-        ```text
-        main
-        ```
-    ''')
-    done = run_deck(deck)
-    assert done.returncode == 0, done.stdout

@@ -13,6 +13,7 @@ import pytest
 
 import deck
 from deck.paths import DECKS, HARNESS, ROOT
+from tests.support.scratch import marp_build
 from tools import generate
 from tools.generated import copy_project_files
 
@@ -36,13 +37,18 @@ def write_deck(tmp_path: Path, body: str) -> deck.Deck:
 
 
 # The deck as sample input: its code (in snippets/, in this test's key) decides, not its words.
-def test_a_hand_edit_fails_with_a_diff_and_the_fix_and_generate_repairs_it(tmp_path: Path):
+def test_check_shows_each_drift_with_the_fix_and_write_repairs_it_renaming_nothing(tmp_path: Path):
     root = copy_project(tmp_path)
     module = root / "snippets" / "litmodule.py"
     module.write_text(module.read_text().replace("lr: float = 2e-3", "lr: float = 3e-4"))
     (root / "snippets" / "scratch.py").write_text("print('not in the deck')\n")
     notebook = root / "PyTorchLightningExampleOnMNIST.ipynb"
     notebook.write_text(notebook.read_text().replace("max_epochs=2", "max_epochs=7"))
+    results = root / "bench" / "results.json"  # the source of the 性能 slide's generated region
+    data = json.loads(results.read_text())
+    data["machine"]["cores"] = 64
+    results.write_text(json.dumps(data))
+    deck_file = root / "slides" / DECKS[0].name
 
     checked = run_generate(root, "check")
     assert checked.returncode == 1
@@ -50,46 +56,26 @@ def test_a_hand_edit_fails_with_a_diff_and_the_fix_and_generate_repairs_it(tmp_p
     assert "+    def __init__(self, lr: float = 2e-3):" in checked.stderr
     assert "--- snippets/scratch.py" in checked.stderr  # a file the deck does not make
     assert "max_epochs=7" in checked.stderr
+    assert f"--- slides/{DECKS[0].name}" in checked.stderr and "CPU 64 コア" in checked.stderr  # a stale region
     assert checked.stderr.rstrip().endswith("Fix with: make generate")
 
     assert run_generate(root, "write").returncode == 0
     assert run_generate(root, "check").returncode == 0
     assert not (root / "snippets" / "scratch.py").exists()
+    assert "CPU 64 コア" in deck_file.read_text(encoding="utf-8")
 
-
-# The deck as sample input: its code (in snippets/, in this test's key) decides, not its words.
-def test_inserting_a_slide_renames_nothing(tmp_path: Path):
-    root = copy_project(tmp_path)
-    deck_file = root / "slides" / DECKS[0].name
-    ids = [c.id for c in nbformat.read(root / "PyTorchLightningExampleOnMNIST.ipynb", as_version=4).cells]
+    # A slide inserted before the others renames no snippet and no notebook cell.
+    ids = [c.id for c in nbformat.read(notebook, as_version=4).cells]
     text = deck_file.read_text(encoding="utf-8")
     first_break = text.index("\n---\n", text.index("\n---\n") + 1)  # after the title slide
     deck_file.write_text(text[:first_break] + "\n---\n\n# 挿入したスライド\n\n```python\n# inserted.py\nX = 1\n```\n"
                          + text[first_break:], encoding="utf-8")
-
     done = run_generate(root, "write")
     assert done.returncode == 0, done.stderr
     changed = done.stdout.split()
-    assert "snippets/inserted.py" in changed
     assert [name for name in changed if name.startswith("snippets/")] == ["snippets/inserted.py"]
-    new_ids = [c.id for c in nbformat.read(root / "PyTorchLightningExampleOnMNIST.ipynb", as_version=4).cells]
+    new_ids = [c.id for c in nbformat.read(notebook, as_version=4).cells]
     assert [i for i in new_ids if i in ids] == ids  # every old cell keeps its id, in order
-
-
-# The deck as sample input: its code (in snippets/, in this test's key) decides, not its words.
-def test_a_stale_region_is_named_with_its_source_and_regenerated(tmp_path: Path):
-    root = copy_project(tmp_path)
-    results = root / "bench" / "results.json"
-    data = json.loads(results.read_text())
-    data["machine"]["cores"] = 64
-    results.write_text(json.dumps(data))
-
-    checked = run_generate(root, "check")
-    assert checked.returncode == 1
-    assert f"--- slides/{DECKS[0].name}" in checked.stderr and "64" in checked.stderr
-    assert run_generate(root, "write").returncode == 0
-    assert "64" in (root / "slides" / DECKS[0].name).read_text()
-    assert run_generate(root, "check").returncode == 0
 
 
 @pytest.mark.parametrize("body, error", [
@@ -140,8 +126,7 @@ def test_the_model_splits_slides_and_finds_titles_and_notes_as_marp_does(tmp_pat
     # Marp itself: the same number of slides and the same notes.
     html, notes = tmp_path / "deck.html", tmp_path / "deck.txt"
     for args in (["-o", str(html)], ["--notes", "-o", str(notes)]):
-        done = subprocess.run([sys.executable, "-m", "tools.marp_build", str(model.path), *args],
-                              cwd=ROOT, capture_output=True, text=True)
+        done = marp_build(str(model.path), *args)
         assert done.returncode == 0, done.stderr
     assert html.read_text().count("<section") == len(model.slides)
     marp_notes = notes.read_text()
@@ -150,26 +135,27 @@ def test_the_model_splits_slides_and_finds_titles_and_notes_as_marp_does(tmp_pat
             assert note.text in marp_notes
 
 
-def test_a_tilde_fence_is_rejected_with_its_slide_and_line(tmp_path: Path):
-    with pytest.raises(deck.DeckError, match=r"deck.md:8 \(slide 1「チルダ」\).*~~~python.*never run") as raised:
-        write_deck(tmp_path, "# チルダ\n\n<!-- snippet: tilde -->\n~~~python\nprint(1)\n~~~\n").blocks
-    assert "```python" in str(raised.value)
+SKIPPED = "would not be run by pytest-codeblocks. Use exactly ```python, ```sh or ```bash (every block runs)"
 
 
-def test_a_fence_inside_a_note_is_rejected(tmp_path: Path):
-    body = "# ノートの中のコード\n\n<!--\n```python\nprint('hidden')\n```\n-->\n"
-    with pytest.raises(deck.DeckError, match=r"deck.md:8 \(slide 1「ノートの中のコード」\): pytest-codeblocks runs"):
-        write_deck(tmp_path, body).blocks
-
-
-@pytest.mark.parametrize("marker, error", [
-    ("", "give this block a stable name"),
-    ("<!-- snippet: Fit -->\n", "must be lower case"),
-    ("<!-- snippet: csv -->\n", "would shadow the standard module csv"),
+@pytest.mark.parametrize("block, error", [
+    # pytest-codeblocks reads backtick fences only
+    ("<!-- snippet: tilde -->\n~~~python\nprint(1)\n~~~\n", "a ~~~python fence is shown as code but pytest-codeblocks "
+     "reads only backtick fences, so it would never run: write ```python"),
+    # fences pytest-codeblocks would skip in silence
+    *[(f"<!-- snippet: never -->\n{fence}\nprint(1)\n```\n", f"code block {fence} {SKIPPED}")
+      for fence in ("```py", "```python title=demo.py", "```console")],
+    # in a note, where Marp shows no code
+    ("<!--\n```python\nprint('hidden')\n```\n-->\n", "pytest-codeblocks runs a ``` block here that Marp does not show"),
+    ("\n```python\nprint(1)\n```\n", "give this block a stable name"),
+    ("<!-- snippet: Fit -->\n```python\nprint(1)\n```\n", "snippet name 'Fit' must be lower case"),
+    ("<!-- snippet: csv -->\n```python\nprint(1)\n```\n", "snippet name 'csv' would shadow the standard module csv"),
 ])
-def test_a_block_needs_a_good_stable_name(tmp_path: Path, marker: str, error: str):
-    with pytest.raises(deck.DeckError, match=error):
-        write_deck(tmp_path, f"# 名前\n\n{marker}```python\nprint(1)\n```\n").blocks
+def test_a_block_marp_and_pytest_codeblocks_would_read_apart_or_a_bad_name_is_named_with_its_line(
+        tmp_path: Path, block: str, error: str):
+    with pytest.raises(deck.DeckError) as raised:
+        write_deck(tmp_path, f"# 最初\n\n---\n\n# ブロック\n\n{block}").blocks  # the fence is line 12
+    assert "deck.md:12 (slide 2「ブロック」): " in str(raised.value) and error in str(raised.value), raised.value
 
 
 def test_the_notebook_runs_set_up_first_writes_a_module_before_its_first_use_and_the_exercise_last(tmp_path: Path):

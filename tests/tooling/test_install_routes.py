@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from deck.paths import CACHE, ROOT
+from tests.support.scratch import make
 from tools import matrix
 from tools.generated import copy_project_files
 
@@ -34,26 +35,21 @@ def test_a_venv_without_pip_is_filled_by_uv(tmp_path: Path):
     fake.mkdir()
     (fake / "uv").write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/uv-args\n')
     (fake / "uv").chmod(0o755)
-    env = dict(os.environ, PATH=f"{fake}{os.pathsep}{os.environ['PATH']}")
-    done = subprocess.run(["make", "-f", str(ROOT / "Makefile"), ".venv/.installed"], cwd=tmp_path,
-                          capture_output=True, text=True, env=env, timeout=120)
+    done = make(tmp_path, ".venv/.installed", env=dict(os.environ, PATH=f"{fake}{os.pathsep}{os.environ['PATH']}"))
     assert done.returncode == 0, done.stderr
     assert "a uv venv: no pip in it" in done.stdout
     assert (tmp_path / "uv-args").read_text().split() == ["pip", "install", "--quiet", "--python", ".venv/bin/python",
                                                           "--group", "dev", "pip"]
 
 
-def test_a_venv_without_pip_is_named_before_the_install_block_could_use_another_pythons_pip(tmp_path: Path):
+def test_a_venv_without_pip_is_named_before_the_install_block_could_use_another_pythons_pip(tmp_path: Path, run_deck):
     # As after `uv sync`: no pip in the venv, so `pip` in the deck's install block would be the next one on PATH.
     venv.EnvBuilder(with_pip=False).create(tmp_path / "uv-venv")
     python = tmp_path / "uv-venv" / "bin" / "python"
     site = subprocess.check_output([str(python), "-c", "import site; print(site.getsitepackages()[0])"], text=True).strip()
     ours = subprocess.check_output([sys.executable, "-c", "import site; print(site.getsitepackages()[0])"], text=True).strip()
     Path(site, "project-venv.pth").write_text(ours + "\n")  # this project's packages, but not its pip script
-    (tmp_path / "deck.md").write_text("---\nmarp: true\n---\n\n# 1\n\n<!-- snippet: one -->\n```python\nprint(1)\n```\n")
-    done = subprocess.run([str(python), "-m", "pytest", "-c", "/dev/null", "--rootdir", str(tmp_path), "-p", "harness.plugin",
-                           "--codeblocks", "-q", str(tmp_path / "deck.md")], cwd=tmp_path, capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "FRESH": "1"}, timeout=120)
+    done = run_deck("# 1\n\n<!-- snippet: one -->\n```python\nprint(1)\n```\n", python=str(python))
     assert done.returncode == 2, done.stdout + done.stderr
     assert "has no pip, so the deck's install block would run" in done.stdout + done.stderr
     assert f"uv pip install --python {python} pip" in done.stdout + done.stderr

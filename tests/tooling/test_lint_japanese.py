@@ -82,31 +82,20 @@ def test_a_good_deck_passes(tmp_path: Path):
     assert list(tmp.iterdir()) == []  # the notes file did not stay behind
 
 
-def test_a_bad_line_in_the_slide_text_fails_naming_its_line(tmp_path: Path):
-    bad = "最初の文は句点で終える。次の文は句点がない"
-    done, deck = run_lint(tmp_path, with_line(GOOD_DECK, "PyTorch Lightning で MNIST を学習する", bad))
-    assert done.returncode == 1, done.stdout + done.stderr
-    line = line_of(deck, bad)
-    assert f"{deck}:{line} (slide 1「最初のスライド」): [ja-no-mixed-period-in-line]" in done.stdout
-    assert "1 finding(s)" in done.stdout and "1 in the slide text, 0 in the speaker notes" in done.stdout
-
-
-def test_a_bad_sentence_only_in_a_speaker_note_fails_naming_the_notes_line(tmp_path: Path):
+def test_each_finding_names_its_deck_line_slide_and_rule_in_the_text_and_in_the_notes(tmp_path: Path):
+    text = with_line(GOOD_DECK, "文として書くときは句点で終える。次の文も同じ。", "最初の文は句点で終える。次の文は句点がない")
+    text = with_line(text, "PyTorch Lightning で MNIST を学習する", "PyTorch LightningでMNISTを学習する")
     # ら抜き言葉 (preset-ja-technical-writing), on the second line of a note.
-    note = "発表者はここで `Trainer` の役割を説明する。\n誰でもこのコードを見れる。"
-    done, deck = run_lint(tmp_path, with_line(GOOD_DECK, "発表者はここで `Trainer` の役割を説明する。", note))
+    text = with_line(text, "発表者はここで `Trainer` の役割を説明する。",
+                     "発表者はここで `Trainer` の役割を説明する。\n誰でもこのコードを見れる。")
+    done, deck = run_lint(tmp_path, text)
     assert done.returncode == 1, done.stdout + done.stderr
-    line = line_of(deck, "見れる")
-    assert f"{deck}:{line} (slide 1「最初のスライド」): [ja-technical-writing/no-dropping-the-ra]" in done.stdout
-    assert "0 in the slide text, 1 in the speaker notes" in done.stdout
-
-
-def test_no_space_between_full_and_half_width_fails(tmp_path: Path):
-    done, deck = run_lint(tmp_path, with_line(GOOD_DECK, "PyTorch Lightning で MNIST を学習する",
-                                              "PyTorch LightningでMNISTを学習する"))
-    assert done.returncode == 1, done.stdout + done.stderr
-    line = line_of(deck, "LightningでMNIST")
-    assert done.stdout.count(f"{deck}:{line} (slide 1「最初のスライド」): [ja-space-between-half-and-full-width]") == 3
+    for needle, rule, count in [("次の文は句点がない", "ja-no-mixed-period-in-line", 1),
+                                ("LightningでMNIST", "ja-space-between-half-and-full-width", 3),
+                                ("見れる", "ja-technical-writing/no-dropping-the-ra", 1)]:
+        found = f"{deck}:{line_of(deck, needle)} (slide 1「最初のスライド」): [{rule}]"
+        assert done.stdout.count(found) == count, done.stdout
+    assert " 5 finding(s)" in done.stdout and "4 in the slide text, 1 in the speaker notes" in done.stdout
 
 
 def test_directives_and_tool_markers_are_not_notes(tmp_path: Path):

@@ -64,7 +64,7 @@ def outcomes(root: Path, **env: str) -> dict[str, str]:
     return found
 
 
-def test_a_prose_edit_reruns_only_the_tests_that_read_the_deck(tmp_path: Path):
+def test_a_prose_edit_reruns_only_the_tests_that_read_the_deck_and_a_loose_test_stops_the_run(tmp_path: Path):
     root = scratch_project(tmp_path)
     assert outcomes(root) == {"test_words": "PASSED", "test_claim": "PASSED", "test_tool": "PASSED"}
     assert outcomes(root) == {"test_words": "PASSED", "test_claim": "CACHED", "test_tool": "CACHED"}
@@ -81,9 +81,7 @@ def test_a_prose_edit_reruns_only_the_tests_that_read_the_deck(tmp_path: Path):
     (root / "tools" / "new_helper.py").write_text("VALUE = 1\n")  # any other file of the project is an input
     assert outcomes(root) == {"test_words": "PASSED", "test_claim": "PASSED", "test_tool": "PASSED"}
 
-
-def test_a_test_outside_the_three_folders_is_named_with_where_it_goes(tmp_path: Path):
-    root = scratch_project(tmp_path)
+    # A test outside the three folders is named with where it goes.
     (root / "tests" / "test_loose.py").write_text(TESTS["tooling/test_tool.py"], encoding="utf-8")
     done = pytest_in(root, "tests")
     assert done.returncode == 2, done.stdout + done.stderr

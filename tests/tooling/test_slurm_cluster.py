@@ -14,7 +14,6 @@ import re
 import shlex
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -124,7 +123,7 @@ DECK = ("# A slide\n\n<!-- snippet: nodes -->\n```bash\nsource two_nodes.sh\nech
         "<!-- snippet: cluster -->\n```bash\nsource slurm_cluster.sh\necho slurm\n```\n")
 
 
-def test_cluster_blocks_that_cannot_start_are_skipped_here_and_fail_in_ci(run_deck, tmp_path: Path):
+def test_cluster_blocks_that_cannot_start_are_skipped_here_and_fail_in_ci(run_deck):
     """Outside CI a Slurm block is skipped with its reason (here the scratch deck's PATH, /usr/bin:/bin, has no
     munged) and two_nodes.sh runs on loopback; under CI=true, without CAP_SYS_ADMIN as in GitHub's default
     container, both fail with their reason: a green CI has run every block."""
@@ -135,10 +134,7 @@ def test_cluster_blocks_that_cannot_start_are_skipped_here_and_fail_in_ci(run_de
             "slurmctld slurmd slurm-client munge") in done.stdout
     if os.getuid() != 0:
         pytest.skip("not root: CAP_SYS_ADMIN cannot be taken away")
-    (tmp_path / "ci.md").write_text(DECK, encoding="utf-8")
-    done = subprocess.run([*WITHOUT_CAP_SYS_ADMIN, sys.executable, "-m", "pytest", "-c", "/dev/null", "--rootdir",
-                           str(tmp_path), "-p", "harness.plugin", "--codeblocks", "-q", "ci.md"], cwd=tmp_path,
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT), "CI": "true"})
+    done = run_deck(DECK, wrapper=WITHOUT_CAP_SYS_ADMIN, env={**os.environ, "PYTHONPATH": str(ROOT), "CI": "true"})
     assert done.returncode == 1 and "2 failed" in done.stdout, done.stdout + done.stderr
     for script in ("two_nodes.sh", "slurm_cluster.sh"):
         assert re.search(rf"{script} cannot start its nodes, and CI runs every cluster block: ip netns add failed "
