@@ -45,11 +45,8 @@ END = "<!-- /links -->"
 DECK = DECKS[0]
 HTML_NAME = f"{DECK.stem}.html"
 PDF_NAME = f"{DECK.stem}.pdf"
-
-
-def published() -> dict[str, Path]:
-    """The site's files (name on the site -> the file `make slides` or `make generate` made)."""
-    return {HTML_NAME: BUILD / HTML_NAME, PDF_NAME: BUILD / PDF_NAME, NOTEBOOK.name: NOTEBOOK}
+# The site's files: name on the site -> the file `make slides` or `make generate` made.
+PUBLISHED = {HTML_NAME: BUILD / HTML_NAME, PDF_NAME: BUILD / PDF_NAME, NOTEBOOK.name: NOTEBOOK}
 
 
 def pages_url(repo: str) -> str:
@@ -63,16 +60,12 @@ def colab_url(repo: str) -> str:
     return f"https://colab.research.google.com/github/{repo}/blob/{BRANCH}/{NOTEBOOK.name}"
 
 
-def actions_url(repo: str) -> str:
-    return f"https://github.com/{repo}/actions/workflows/{WORKFLOW.name}"
-
-
 def readme_links(repo: str) -> str:
     """The README's first screen for OWNER/REPO: the CI badge, the deck, the PDF, the notebook in Colab."""
-    site = pages_url(repo)
+    site, actions = pages_url(repo), f"https://github.com/{repo}/actions/workflows/{WORKFLOW.name}"
     return "\n".join([
         BEGIN,
-        f"[![CI]({actions_url(repo)}/badge.svg?branch={BRANCH})]({actions_url(repo)}?query=branch%3A{BRANCH})",
+        f"[![CI]({actions}/badge.svg?branch={BRANCH})]({actions}?query=branch%3A{BRANCH})",
         "",
         f"- **スライド**：[{site}{HTML_NAME}]({site}{HTML_NAME})（スマートフォンでも開けます。"
         f"発表者ビューは [`?view=presenter`]({site}{HTML_NAME}?view=presenter)）",
@@ -166,27 +159,15 @@ span {{ color: #666; font-size: 0.8em; }}
 
 def build_site(out: Path, repo: str | None) -> list[Path]:
     """Write the site into `out` (made anew): the published files and index.html."""
-    missing = [shown(path) for path in published().values() if not path.is_file()]
+    missing = [shown(path) for path in PUBLISHED.values() if not path.is_file()]
     if missing:
         raise SystemExit(f"error: {', '.join(missing)} missing: run `make slides` (and `make generate`) first")
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    for name, path in published().items():
+    for name, path in PUBLISHED.items():
         shutil.copyfile(path, out / name)
     (out / "index.html").write_text(index_page(repo), encoding="utf-8")
     return sorted(out.iterdir())
-
-
-def write_readme(repo: str) -> bool:
-    """Point the README's links at OWNER/REPO; True when it changed."""
-    text = README.read_text(encoding="utf-8")
-    block = readme_block(text)
-    if block is None:
-        raise SystemExit(f"error: README.md has no links block ({BEGIN} ... {END}): put one back at its top")
-    new = text.replace(block, readme_links(repo))
-    if new != text:
-        README.write_text(new, encoding="utf-8")
-    return new != text
 
 
 def summary(junit: Path, repo: str | None) -> tuple[str, list[str]]:
@@ -234,8 +215,14 @@ def main(argv: list[str]) -> int:
         if not REPO.match(repo):
             print(f"error: {repo!r} is not a GitHub repository name (OWNER/REPO)", file=sys.stderr)
             return 1
-        changed = write_readme(repo)
-        print(f"README.md: links for {repo}{'' if changed else ' (unchanged)'}: {pages_url(repo)}{HTML_NAME}")
+        text = README.read_text(encoding="utf-8")
+        block = readme_block(text)
+        if block is None:
+            raise SystemExit(f"error: README.md has no links block ({BEGIN} ... {END}): put one back at its top")
+        new = text.replace(block, readme_links(repo))
+        if new != text:
+            README.write_text(new, encoding="utf-8")
+        print(f"README.md: links for {repo}{'' if new != text else ' (unchanged)'}: {pages_url(repo)}{HTML_NAME}")
         return 0
     if argv[:1] == ["summary"] and len(argv) == 2:
         page, annotations = summary(Path(argv[1]), this_repo())

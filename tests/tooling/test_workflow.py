@@ -212,7 +212,7 @@ def test_the_workflow_publishes_what_make_site_writes_from_the_colab_branch():
 
 # ---- the README's first screen ---------------------------------------------------------------------
 
-def check_readme_links(readme: str, repo: str | None) -> list[str]:
+def check_readme_links(readme: str) -> list[str]:
     block = site.readme_block(readme)
     if block is None:
         return [f"README.md has no links block ({site.BEGIN} ... {site.END}): `git checkout README.md`"]
@@ -225,15 +225,15 @@ def check_readme_links(readme: str, repo: str | None) -> list[str]:
         problems.append("README.md's links block was edited by hand: edit the template in tools/site.py, "
                         "then `make readme-links`")
     # What they link is what is published.
-    for name in site.published():
+    for name in site.PUBLISHED:
         if f"{site.pages_url(written_for or site.PLACEHOLDER)}{name})" not in block:
             problems.append(f"README.md's links do not name the published {name}")
     return problems
 
 
 def test_the_readmes_first_screen_links_the_published_deck():
-    assert check_readme_links(README, site.this_repo()) == []
-    assert check_readme_links(README.replace("（GPU がなくても", "（GPU なしでも"), None)  # a hand edit
+    assert check_readme_links(README) == []
+    assert check_readme_links(README.replace("（GPU がなくても", "（GPU なしでも"))  # a hand edit
 
 
 def test_a_forks_first_run_passes_and_warns_and_its_summary_says_what_ran(tmp_path: Path, monkeypatch):
@@ -245,7 +245,7 @@ def test_a_forks_first_run_passes_and_warns_and_its_summary_says_what_ran(tmp_pa
     placeholder = README.replace(site.readme_block(README), site.readme_links(site.PLACEHOLDER))
     monkeypatch.setattr(site, "README", tmp_path / "README.md")
     site.README.write_text(placeholder, encoding="utf-8")
-    assert check_readme_links(placeholder, site.this_repo()) == []
+    assert check_readme_links(placeholder) == []
     junit = tmp_path / "make-test.xml"
     junit.write_text('<testsuites><testsuite><testcase classname="slides.pytorch-lightning.md" name="line 40"/>'
                      '<testcase classname="tests.tooling.test_x" name="test_y"><skipped message="no munged"/>'
@@ -290,7 +290,7 @@ def test_make_readme_links_rewrites_only_the_block(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(site, "README", readme)
     assert site.main(["readme", "lab/deck"]) == 0
     text = readme.read_text(encoding="utf-8")
-    assert check_readme_links(text, "lab/deck") == []
+    assert check_readme_links(text) == []
     assert text.replace(site.readme_block(text), site.readme_block(README)) == README
     assert site.main(["readme", "not a repo"]) == 1
 
