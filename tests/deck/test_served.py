@@ -15,7 +15,6 @@ import functools
 import http.server
 import re
 import threading
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -36,21 +35,18 @@ STATE = """() => ({
 })"""
 
 
-class Handler(http.server.SimpleHTTPRequestHandler):
-    served: list[str]
-
-    def log_message(self, format: str, *args) -> None:  # what was asked, not printed
-        self.served.append(self.path)
-
-
 @pytest.fixture(scope="session")  # the tests of this module need not run one after the other
 def served(tmp_path_factory):
     """(the site's folder, its base URL, the paths the server was asked for)."""
     root = tmp_path_factory.mktemp("site")
     site.build_site(root, "lab/deck")
     asked: list[str] = []
-    handler = type("Logged", (Handler,), {"served": asked})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+
+    class Logged(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args) -> None:  # what was asked, not printed
+            asked.append(self.path)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Logged, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)  # shutdown() waits a poll
     thread.start()
     yield root, f"http://127.0.0.1:{server.server_address[1]}/", asked
@@ -117,7 +113,8 @@ def test_the_presenter_view_served_is_the_presenter_view_from_a_file(chromium, s
 
 
 def test_the_index_page_links_what_is_served(chromium, served):
-    _, base, _ = served
+    root, base, _ = served  # build_site raised (naming the missing file and `make slides`) if one was missing
+    assert sorted(p.name for p in root.iterdir()) == sorted([*site.PUBLISHED, "index.html"])
     page = chromium.new_page()
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
@@ -131,19 +128,10 @@ def test_the_index_page_links_what_is_served(chromium, served):
         embedded = {int(code, 16) for code in re.findall(r"U\+([0-9a-f]+)", page.content())}
         assert {c for c in page.inner_text("body") if not c.isspace()} - {chr(c) for c in embedded} == set()
         local = sorted({h.split("?")[0] for h in hrefs if h.startswith(base)})
-        assert local == sorted(base + name for name in site.published())
+        assert local == sorted(base + name for name in site.PUBLISHED)
         for url in local:
             response = page.request.get(url)
-            assert response.status == 200 and response.body() == (Path(site.published()[url[len(base):]])).read_bytes()
+            assert response.status == 200 and response.body() == site.PUBLISHED[url[len(base):]].read_bytes()
         assert site.colab_url("lab/deck") in hrefs
     finally:
         page.close()
-
-
-def test_the_published_files_exist_after_make_slides(served):
-    root, _, _ = served  # build_site raised (naming the missing file and `make slides`) if one was missing
-    assert sorted(p.name for p in root.iterdir()) == sorted([*site.published(), "index.html"])
-    index = (root / "index.html").read_text(encoding="utf-8")
-    relative = [href for href in re.findall(r'href="([^"]+)"', index) if "://" not in href]
-    assert {href.split("?")[0] for href in relative} == set(site.published())
-    assert site.colab_url("lab/deck") in index
