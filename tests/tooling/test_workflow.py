@@ -71,14 +71,10 @@ def test_the_workflow_tests_through_ci_run_only():
     assert len(check_runs_ci_run(broken)) == 2
 
 
-def readme_test_command(readme: str) -> str:
+def check_ci_run_runs(readme: str, ci_run: str) -> list[str]:
     usage = re.search(r"```console\n(.*?)```", readme, re.S).group(1)
     commands = [line.split("#")[0].strip() for line in usage.splitlines()]
-    return next(c for c in commands if c.startswith("make test"))
-
-
-def check_ci_run_runs(readme: str, ci_run: str) -> list[str]:
-    command = readme_test_command(readme)
+    command = next(c for c in commands if c.startswith("make test"))
     ran = re.findall(r"^step (.+)$", ci_run, re.M)
     return [] if ran[:1] == [command] else [f".ci/run runs {ran} first; the README's test command is `{command}`"]
 
@@ -90,15 +86,11 @@ def test_ci_run_runs_the_readmes_test_command_first():
 
 # ---- Python: requires-python, both ends -----------------------------------------------------------
 
-def floor(requires_python: str) -> str:
-    return re.match(r">=\s*(\d+\.\d+)", requires_python).group(1)
-
-
 def check_pythons(workflow: dict, requires_python: str, readme: str) -> list[str]:
     job = workflow["jobs"]["test"]
     matrix = job["strategy"]["matrix"]
     pythons = [str(v) for v in matrix["python"]]
-    spec, oldest = SpecifierSet(requires_python), floor(requires_python)
+    spec, oldest = SpecifierSet(requires_python), re.match(r">=\s*(\d+\.\d+)", requires_python).group(1)
     problems = [f"the matrix's Python {v} is outside requires-python {requires_python}"
                 for v in pythons if Version(v) not in spec]
     if oldest not in pythons:
@@ -147,17 +139,14 @@ def test_actions_are_pinned_to_commits_and_pages_uses_the_official_actions():
         assert len(uses(WORKFLOW, action)) == 1, action
 
 
-def harness_hash() -> str:
-    paths = [f"'{name}/**'" if (ROOT / name).is_dir() else f"'{name}'" for name in HARNESS]
-    return f"hashFiles({', '.join(paths)})"
-
-
 def check_caches(workflow: dict) -> list[str]:
     caches = {step["with"]["key"]: step["with"] for step in uses(workflow, "actions/cache")}
     problems = []
+    paths = [f"'{name}/**'" if (ROOT / name).is_dir() else f"'{name}'" for name in HARNESS]
+    harness = f"hashFiles({', '.join(paths)})"
     deck_cache = [w for w in caches.values() if w["path"].split()[0] == ".cache"]
-    if len(deck_cache) != 1 or harness_hash() not in deck_cache[0]["key"]:
-        problems.append(f"the .cache/ cache should be keyed on {harness_hash()} (deck.paths.HARNESS)")
+    if len(deck_cache) != 1 or harness not in deck_cache[0]["key"]:
+        problems.append(f"the .cache/ cache should be keyed on {harness} (deck.paths.HARNESS)")
     elif not {"!.cache/notebook", "!.cache/matrix"} <= set(deck_cache[0]["path"].split()):
         problems.append("the .cache/ cache should leave out the scratch venvs (.cache/notebook, .cache/matrix)")
     if not any("~/.cache/pip" in w["path"] and "hashFiles('pyproject.toml')" in w["key"] for w in caches.values()):
@@ -267,10 +256,6 @@ def test_links_are_made_from_the_repositorys_name():
     assert site.pages_url("Lab/lab.github.io") == "https://lab.github.io/"  # a user site is served at the root
     assert site.colab_url("lab/deck") == (
         f"https://colab.research.google.com/github/lab/deck/blob/{site.BRANCH}/PyTorchLightningExampleOnMNIST.ipynb")
-    for url, repo in [("https://github.com/lab/deck.git", "lab/deck"), ("git@github.com:lab/deck.git", "lab/deck"),
-                      ("https://github.com/lab/deck", "lab/deck"), ("/srv/git/deck.git", None)]:
-        found = site.GITHUB_REMOTE.search(url)
-        assert (found and found.group(1)) == repo, url
 
 
 def test_this_repo_prefers_github_repository_then_origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -280,8 +265,10 @@ def test_this_repo_prefers_github_repository_then_origin(tmp_path: Path, monkeyp
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     monkeypatch.setattr(site, "ROOT", tmp_path)
     assert site.this_repo() is None  # no remote: the README may keep OWNER/REPO
-    subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", "git@github.com:lab/fork.git"], check=True)
-    assert site.this_repo() == "lab/fork"
+    for url, repo in [("https://github.com/lab/deck.git", "lab/deck"), ("git@github.com:lab/fork.git", "lab/fork"),
+                      ("https://github.com/lab/deck", "lab/deck"), ("/srv/git/deck.git", None)]:
+        subprocess.run(["git", "-C", str(tmp_path), "config", "remote.origin.url", url], check=True)
+        assert site.this_repo() == repo, url
 
 
 def test_make_readme_links_rewrites_only_the_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
