@@ -1,15 +1,5 @@
-"""The GitHub Actions workflow, checked here where GitHub is not reachable.
-
-- It runs the README's test through .ci/run and nothing else that tests, so the two cannot drift;
-  .ci/run's first step is the README's test command.
-- It runs on both ends of pyproject's requires-python, which the README names too.
-- Its actions are pinned to commits; its caches are keyed on what they hold (the `.cache/` one on the
-  execution cache's harness, deck.paths.HARNESS).
-- It publishes what `make site` writes (tools/site.py) from the branch the Colab link opens, and the
-  README's first screen links those very files; where it names another repository (a fork's first push),
-  the run stays green and its summary warns. The summary page says what ran.
-- Its container may make network namespaces (the cluster blocks fail in CI where they cannot start).
-- actionlint passes it, and fails a broken one with one actionable line (tools/lint_workflows.py).
+"""The GitHub Actions workflow, checked here where GitHub is not reachable: against .ci/run, the README,
+pyproject.toml, the Makefile's `make site` and deck.paths.HARNESS, and by actionlint (tools/lint_workflows.py).
 
 Each check is a function that returns its problems: every test runs it on the real files and on a
 broken copy, so that it can be seen to fail.
