@@ -140,9 +140,9 @@ def measure(experiments: dict[str, Experiment], rounds: int, warmup: int, minute
     return kept, loads
 
 
-def interval(estimate, n: int, seed: int = 0) -> dict:
+def interval(estimate, n: int) -> dict:
     """The estimate on all rounds and its 95 % percentile interval, resampling whole rounds."""
-    draw, values = random.Random(seed), []
+    draw, values = random.Random(0), []
     for _ in range(RESAMPLES):
         values.append(estimate([draw.randrange(n) for _ in range(n)]))
     values.sort()
@@ -156,35 +156,29 @@ def summarise(kept: list[dict], experiments: dict[str, Experiment], clock: str) 
     n = len(kept)
     seconds, ms = ("cpu_seconds", "cpu_ms_per_step") if clock == "cpu" else ("seconds", "ms_per_step")
 
-    def column(name: str, arm: str, key: str, idx) -> list[float]:
+    def column(name: str, arm: str, key: str, idx=range(n)) -> list[float]:
         return [kept[i][name][arm][key] for i in idx]
 
-    def per_step(name: str, slower: str, faster: str):  # ms per step, mean over rounds of the paired difference
+    def per_step(name: str, slower: str = "lightning", faster: str = "plain"):  # mean of the paired differences
         return lambda idx: statistics.fmean(s - f for s, f in zip(column(name, slower, ms, idx),
                                                                   column(name, faster, ms, idx), strict=True))
 
-    fits = {}
-    for name in FITS:
-        steps, cost = experiments[name].steps, per_step(name, "lightning", "plain")
+    def fit(name: str, cost) -> dict:
+        return {"plain_seconds": statistics.fmean(column(name, "plain", seconds)),
+                "plain_ms_per_step": statistics.fmean(column(name, "plain", ms)),
+                "ms_per_step": interval(cost, n),
+                "share": interval(lambda idx: cost(idx) / statistics.fmean(column(name, "plain", ms, idx)), n),
+                "predicted": interval(lambda idx: 1 + cost(idx) * experiments[name].steps / 1000
+                                      / statistics.fmean(column(name, "plain", seconds, idx)), n),
+                "ratio": interval(lambda idx: sum(column(name, "lightning", seconds, idx))
+                                  / sum(column(name, "plain", seconds, idx)), n)}
 
-        def ratio(idx, name=name):
-            return sum(column(name, "lightning", seconds, idx)) / sum(column(name, "plain", seconds, idx))
-
-        def predicted(idx, name=name, steps=steps, cost=cost):
-            return 1 + cost(idx) * steps / 1000 / statistics.fmean(column(name, "plain", seconds, idx))
-
-        def share(idx, name=name, cost=cost):
-            return cost(idx) / statistics.fmean(column(name, "plain", ms, idx))
-
-        fits[name] = {"plain_seconds": statistics.fmean(column(name, "plain", seconds, range(n))),
-                      "plain_ms_per_step": statistics.fmean(column(name, "plain", ms, range(n))),
-                      "ms_per_step": interval(cost, n), "share": interval(share, n),
-                      "predicted": interval(predicted, n), "ratio": interval(ratio, n)}
     chain = experiments["cost"].arms
-    return {"cost_ms_per_step": interval(per_step("cost", "lightning", "plain"), n),
-            "plain_linear_ms_per_step": statistics.fmean(column("cost", "plain", ms, range(n))),
-            "parts": {part: interval(per_step("cost", a, b), n) for part, a, b in zip(PARTS, chain[:-1], chain[1:], strict=True)},
-            "fits": fits}
+    return {"cost_ms_per_step": interval(per_step("cost"), n),
+            "plain_linear_ms_per_step": statistics.fmean(column("cost", "plain", ms)),
+            "parts": {part: interval(per_step("cost", a, b), n)
+                      for part, a, b in zip(PARTS, chain[:-1], chain[1:], strict=True)},
+            "fits": {name: fit(name, per_step(name)) for name in FITS}}
 
 
 def raw(kept: list[dict], experiments: dict[str, Experiment]) -> dict:
