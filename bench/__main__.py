@@ -110,13 +110,7 @@ def take_turns(experiment: Experiment, order: list[str], root_dir: str) -> dict[
             down.close()
 
 
-def same_model(name: str, round_: dict[str, dict]) -> None:
-    losses = {arm: r["loss"] for arm, r in round_.items()}
-    if max(losses.values()) - min(losses.values()) > 1e-4:
-        raise RuntimeError(f"{name}: the arms did not train the same model: {losses}")
-
-
-def measure(experiments: dict[str, Experiment], rounds: int, warmup: int, minutes: float, run, log) -> tuple[list, list]:
+def measure(experiments: dict[str, Experiment], rounds: int, warmup: int, minutes: float, run) -> tuple[list, list]:
     """Rounds of every experiment (in a shuffled order, arms in a shuffled turn order) until `rounds`
     are kept or the next round would end after `minutes`. Returns the kept rounds and the load
     average seen after each round (warm-up included)."""
@@ -126,16 +120,19 @@ def measure(experiments: dict[str, Experiment], rounds: int, warmup: int, minute
         for name in shuffle.sample(list(experiments), len(experiments)):
             arms = experiments[name].arms
             round_[name] = run(experiments[name], shuffle.sample(arms, len(arms)))
-            same_model(name, round_[name])
-            log(f"round {i + 1}: {name:9s} " + "  ".join(
+            losses = {arm: r["loss"] for arm, r in round_[name].items()}
+            if max(losses.values()) - min(losses.values()) > 1e-4:
+                raise RuntimeError(f"{name}: the arms did not train the same model: {losses}")
+            print(f"round {i + 1}: {name:9s} " + "  ".join(
                 f"{arm} {r['cpu_seconds']:.2f} s {r['cpu_ms_per_step']:.2f} ms/step" for arm, r in round_[name].items())
-                + " (CPU time)")
+                + " (CPU time)", file=sys.stderr, flush=True)
         loads.append(round(os.getloadavg()[0], 2))
         if i >= warmup:
             kept.append(round_)
         longest = max(longest, time.monotonic() - began)
         if len(kept) >= min(MIN_ROUNDS, rounds) and time.monotonic() - start + longest > minutes * 60:
-            log(f"stopping after {len(kept)} rounds: another would pass --minutes {minutes:g}")
+            print(f"stopping after {len(kept)} rounds: another would pass --minutes {minutes:g}",
+                  file=sys.stderr, flush=True)
             break
     return kept, loads
 
@@ -248,8 +245,7 @@ def main(argv: list[str] | None = None, run=take_turns) -> int:
     load_before, began = os.getloadavg(), time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:  # the Trainers' logs and checkpoints
         kept, loads = measure(experiments, args.rounds, args.warmup_rounds, args.minutes,
-                              lambda e, order: run(e, order, tmp),
-                              lambda message: print(message, file=sys.stderr, flush=True))
+                              lambda e, order: run(e, order, tmp))
     results = {"rounds": len(kept), "warmup_rounds": args.warmup_rounds, "wall_seconds": time.monotonic() - began,
                "machine": machine(kept[0]["deck"]["plain"]),
                "load": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()],
