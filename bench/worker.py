@@ -1,5 +1,4 @@
-"""One benchmark run: `python -m bench` forks a fresh process for each (``child``); on its own,
-``python -m bench.worker ARM --steps N`` prints one as a JSON line.
+"""One benchmark run, in a process that `python -m bench` forks for it (``child``).
 
 ARM (``ARMS``) is the deck's plain loop or its ``LitModule`` under a ``pl.Trainer``, with the same model,
 data, optimizer, seed and steps. How the arms of a round take turns, and what their clocks count: ``Baton``
@@ -8,7 +7,6 @@ and the README (Benchmark).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import os
@@ -43,7 +41,6 @@ ARMS = {  # name -> (Trainer flags, or None for the plain loop; whether self.log
     "bare": (FIVE_OFF, True),
     "bare, no self.log": (FIVE_OFF, False),
 }
-MODELS = ("cnn", "linear")  # the deck's CNN; one linear layer on preloaded images
 TURN_SECONDS = 0.25  # a turn ends at the first batch after this long (every batch of a slow step)
 WARMUP_STEPS = 10  # steps left out of the steady time per step
 
@@ -146,22 +143,11 @@ class TimedData(LitDataModule):
         return (self.times[-1][clock] - self.times[first][clock]) / (len(self.times) - 1 - first) * 1000
 
 
-def fit_plain_and_validate(model: nn.Module, data: TimedData, steps: int) -> float:
-    data.prepare_data()
-    data.setup("fit")
-    loss = fit_plain(model, data.train_dataloader(), steps, lr=LR)  # the deck's loop
-    if steps >= len(data.train_dataloader()):  # a complete epoch: trainer.fit validates here
-        model.eval()
-        with torch.no_grad():
-            sum((model(x).argmax(dim=1) == y).sum().item() for x, y in data.val_dataloader())
-    return loss
-
-
-def run(arm: str, steps: int, model: str = "cnn", batch_size: int = 128, threads: int | None = None,
-        root_dir: str = ".", baton: Baton | None = None) -> dict:
+def run(arm: str, steps: int, model: str, batch_size: int, threads: int, root_dir: str,
+        baton: Baton | None = None) -> dict:
     flags, log = ARMS[arm]
     before = torch.get_num_threads()
-    torch.set_num_threads(threads or before)
+    torch.set_num_threads(threads)
     torch.manual_seed(SEED)
     baton = baton or Baton()
     module, data, logged = LitModule(lr=LR), TimedData(model == "linear", batch_size, baton), {}
@@ -172,7 +158,12 @@ def run(arm: str, steps: int, model: str = "cnn", batch_size: int = 128, threads
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     baton.start()
     if flags is None:
-        loss = fit_plain_and_validate(module.model, data, steps)
+        data.setup("fit")
+        loss = fit_plain(module.model, data.train_dataloader(), steps, lr=LR)  # the deck's loop
+        if steps >= len(data.train_dataloader()):  # a complete epoch: trainer.fit validates here
+            module.model.eval()
+            with torch.no_grad():
+                sum((module.model(x).argmax(dim=1) == y).sum().item() for x, y in data.val_dataloader())
     else:
         trainer = pl.Trainer(max_steps=steps, default_root_dir=root_dir, **DEVICE, **flags)
         trainer.fit(module, data)
@@ -180,13 +171,11 @@ def run(arm: str, steps: int, model: str = "cnn", batch_size: int = 128, threads
         loss = metrics.get("train_loss_step", metrics["train_loss"]).item()
     seconds, cpu_seconds = baton.stop()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    result = {"seconds": seconds, "ms_per_step": data.ms_per_step(0), "cpu_seconds": cpu_seconds,
-              "cpu_ms_per_step": data.ms_per_step(1), "batches": len(data.times), "loss": loss,
-              "page_faults": usage.ru_minflt - faults, "peak_rss_mb": usage.ru_maxrss / 1024,
-              "torch_threads": torch.get_num_threads(),
-              "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
     torch.set_num_threads(before)
-    return result
+    return {"seconds": seconds, "ms_per_step": data.ms_per_step(0), "cpu_seconds": cpu_seconds,
+            "cpu_ms_per_step": data.ms_per_step(1), "loss": loss,
+            "page_faults": usage.ru_minflt - faults, "peak_rss_mb": usage.ru_maxrss / 1024,
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
 def child(arm: str, steps: int, model: str, batch_size: int, threads: int, root_dir: str, up, down) -> None:
@@ -201,21 +190,3 @@ def child(arm: str, steps: int, model: str, batch_size: int, threads: int, root_
         up.send_bytes(b"E" + traceback.format_exc().encode())
         raise SystemExit(1) from None
     up.send_bytes(json.dumps(result).encode())
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.worker", description=__doc__.split("\n\n")[0])
-    parser.add_argument("arm", choices=ARMS)
-    parser.add_argument("--steps", type=int, required=True)
-    parser.add_argument("--model", choices=MODELS, default="cnn")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice)")
-    parser.add_argument("--root-dir", default=".", help="where the Trainer writes its logs and checkpoints")
-    args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore")  # the result line must be the only output on stdout
-    print(json.dumps(run(args.arm, args.steps, args.model, args.batch_size, args.threads, args.root_dir)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
