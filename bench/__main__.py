@@ -51,31 +51,24 @@ MIN_ROUNDS, RESAMPLES = 3, 10_000  # MIN_ROUNDS: kept before --minutes may stop 
 STEADY_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 
 
-def forkserver():
-    """Where every run is forked from: a process that imported bench.worker (torch, Lightning, the
-    deck's modules) once, with glibc's malloc thresholds set, so that a run starts at once."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["bench.worker"])
-    os.environ.update(STEADY_MALLOC)  # read by the server's glibc when it starts, inherited by each run
-    return context
-
-
 def take_turns(experiment: Experiment, order: list[str], root_dir: str) -> dict[str, dict]:
-    """One round of an experiment: a process per arm, computing one at a time, turn by turn in `order`."""
-    from bench import worker  # the runs' entry point (the forkserver imports it, this process only names it)
+    """One round of an experiment: a process per arm, computing one at a time, turn by turn in `order`.
+    The processes are forked from one forkserver that imported bench.worker (torch, Lightning, the
+    deck's modules) once, with glibc's malloc thresholds set, so that a run starts at once."""
+    from bench import worker  # the runs' entry point
 
-    context, runs = forkserver(), {}
+    os.environ.update(STEADY_MALLOC)  # read by the server's glibc when it starts, inherited by each run
+    context, runs = multiprocessing.get_context("forkserver"), {}
+    context.set_forkserver_preload(["bench.worker"])
     try:
         for arm in order:
-            up_r, up_w = context.Pipe(duplex=False)
-            down_r, down_w = context.Pipe(duplex=False)
+            conn, child_conn = context.Pipe()
             proc = context.Process(target=worker.child, args=(arm, experiment.steps, experiment.model,
                                    experiment.batch_size, experiment.threads,
-                                   str(Path(root_dir) / arm), up_w, down_r))  # a folder per arm: its own logs
+                                   str(Path(root_dir) / arm), child_conn))  # a folder per arm: its own logs
             proc.start()
-            up_w.close()
-            down_r.close()
-            runs[arm] = (proc, up_r, down_w)
+            child_conn.close()
+            runs[arm] = (proc, conn)
 
         def receive(arm: str) -> bytes:
             try:
@@ -89,25 +82,22 @@ def take_turns(experiment: Experiment, order: list[str], root_dir: str) -> dict[
 
         for arm in order:
             assert receive(arm) == b"R"
-        active, i, results = list(order), 0, {}
-        while active:
-            arm = active[i]
-            runs[arm][2].send_bytes(b"G")
-            if receive(arm) == b"D":
-                results[arm] = json.loads(receive(arm))
-                active.pop(i)
+        turns, results = list(order), dict.fromkeys(order)
+        while turns:
+            arm = turns.pop(0)
+            runs[arm][1].send_bytes(b"G")
+            if (message := receive(arm)) == b"Y":
+                turns.append(arm)
             else:
-                i += 1
-            i = i % len(active) if active else 0
-        return {arm: results[arm] for arm in order}
+                results[arm] = json.loads(message)  # the run's last word: its result
+        return results
     finally:
-        for proc, up, down in runs.values():
+        for proc, conn in runs.values():
+            conn.close()  # a run still waiting for a turn ends at once
             proc.join(timeout=60)
             if proc.exitcode is None:
                 proc.kill()
                 proc.join()
-            up.close()
-            down.close()
 
 
 def measure(experiments: dict[str, Experiment], rounds: int, warmup: int, minutes: float, run) -> tuple[list, list]:

@@ -47,47 +47,31 @@ WARMUP_STEPS = 10  # steps left out of the steady time per step
 
 class Baton:
     """This run's turn (only one arm of a round computes at a time, handing over at the first batch after
-    TURN_SECONDS) and its clocks, which count only its own turns: wall time and CPU time. ``up``/``down``: multiprocessing connections to bench/__main__.py.
-    Without them (a run on its own, the smoke test) it never waits: the clocks run throughout."""
+    TURN_SECONDS) and its clocks, which count only its own turns: wall time and CPU time. ``conn``: the
+    multiprocessing connection to bench/__main__.py. Without it (the smoke test's runs in one process) it
+    never waits: the clocks run throughout."""
 
-    def __init__(self, up=None, down=None):
-        self.up, self.down = up, down
-        self.spent, self.since = [0.0, 0.0], (0.0, 0.0)
-
-    @staticmethod
-    def _now() -> tuple[float, float]:
-        return time.perf_counter(), time.process_time()
-
-    def _wait(self) -> None:
-        if self.down is not None and self.down.recv_bytes() != b"G":
-            raise RuntimeError("the bench stopped this run")
-        self.since = self._now()
-
-    def _add(self, now: tuple[float, float]) -> None:
-        self.spent = [spent + b - a for spent, a, b in zip(self.spent, self.since, now, strict=True)]
-
-    def start(self) -> None:
-        """Say this run is ready (model made), then wait for its first turn."""
-        if self.up is not None:
-            self.up.send_bytes(b"R")
-        self._wait()
+    def __init__(self, conn=None):
+        self.conn, self.spent, self.since = conn, (0.0, 0.0), (0.0, 0.0)
 
     def clock(self) -> tuple[float, float]:
         """Wall and CPU seconds of this run's turns so far."""
-        return tuple(spent + b - a for spent, a, b in zip(self.spent, self.since, self._now(), strict=True))
+        now = time.perf_counter(), time.process_time()
+        return tuple(spent + b - a for spent, a, b in zip(self.spent, self.since, now, strict=True))
+
+    def wait(self, message: bytes) -> None:
+        """Say `message` (b"R": ready, the model made; b"Y": yielding the turn), then wait for the next turn."""
+        if self.conn is not None:
+            self.conn.send_bytes(message)
+            if self.conn.recv_bytes() != b"G":
+                raise RuntimeError("the bench stopped this run")
+        self.since = time.perf_counter(), time.process_time()
 
     def turn(self) -> None:
         """Hand the turn over, once this turn has lasted TURN_SECONDS, and wait for the next one."""
-        if self.up is not None and (now := self._now())[0] - self.since[0] >= TURN_SECONDS:
-            self._add(now)
-            self.up.send_bytes(b"Y")
-            self._wait()
-
-    def stop(self) -> tuple[float, float]:
-        self._add(self._now())
-        if self.up is not None:
-            self.up.send_bytes(b"D")
-        return tuple(self.spent)
+        if self.conn is not None and (now := self.clock())[0] - self.spent[0] >= TURN_SECONDS:
+            self.spent = now
+            self.wait(b"Y")
 
 
 @functools.cache
@@ -156,7 +140,7 @@ def run(arm: str, steps: int, model: str, batch_size: int, threads: int, root_di
     if not log:  # self.log replaced by the least it must do: keep the value
         module.log = lambda name, value, **kwargs: logged.__setitem__(name, value)
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    baton.start()
+    baton.wait(b"R")
     if flags is None:
         data.setup("fit")
         loss = fit_plain(module.model, data.train_dataloader(), steps, lr=LR)  # the deck's loop
@@ -169,7 +153,7 @@ def run(arm: str, steps: int, model: str, batch_size: int, threads: int, root_di
         trainer.fit(module, data)
         metrics = logged or trainer.callback_metrics  # on_epoch=True: "train_loss" is the epoch's mean there
         loss = metrics.get("train_loss_step", metrics["train_loss"]).item()
-    seconds, cpu_seconds = baton.stop()
+    seconds, cpu_seconds = baton.clock()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     torch.set_num_threads(before)
     return {"seconds": seconds, "ms_per_step": data.ms_per_step(0), "cpu_seconds": cpu_seconds,
@@ -178,15 +162,15 @@ def run(arm: str, steps: int, model: str, batch_size: int, threads: int, root_di
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
-def child(arm: str, steps: int, model: str, batch_size: int, threads: int, root_dir: str, up, down) -> None:
+def child(arm: str, steps: int, model: str, batch_size: int, threads: int, root_dir: str, conn) -> None:
     """A run in a process forked by bench/__main__.py's forkserver (which imported this module, so
     the run starts at once, as after a script's imports): its output silenced, its result sent up."""
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the progress bar and Lightning's messages
     os.dup2(1, 2)
     warnings.filterwarnings("ignore")
     try:
-        result = run(arm, steps, model, batch_size, threads, root_dir, Baton(up, down))
+        result = run(arm, steps, model, batch_size, threads, root_dir, Baton(conn))
     except BaseException:
-        up.send_bytes(b"E" + traceback.format_exc().encode())
+        conn.send_bytes(b"E" + traceback.format_exc().encode())
         raise SystemExit(1) from None
-    up.send_bytes(json.dumps(result).encode())
+    conn.send_bytes(json.dumps(result).encode())
