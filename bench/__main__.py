@@ -51,31 +51,24 @@ MIN_ROUNDS, RESAMPLES = 3, 10_000  # MIN_ROUNDS: kept before --minutes may stop 
 STEADY_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 
 
-def forkserver():
-    """Where every run is forked from: a process that imported bench.worker (torch, Lightning, the
-    deck's modules) once, with glibc's malloc thresholds set, so that a run starts at once."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["bench.worker"])
-    os.environ.update(STEADY_MALLOC)  # read by the server's glibc when it starts, inherited by each run
-    return context
-
-
 def take_turns(experiment: Experiment, order: list[str], root_dir: str) -> dict[str, dict]:
-    """One round of an experiment: a process per arm, computing one at a time, turn by turn in `order`."""
-    from bench import worker  # the runs' entry point (the forkserver imports it, this process only names it)
+    """One round of an experiment: a process per arm, computing one at a time, turn by turn in `order`.
+    The processes are forked from one forkserver that imported bench.worker (torch, Lightning, the
+    deck's modules) once, with glibc's malloc thresholds set, so that a run starts at once."""
+    from bench import worker  # the runs' entry point
 
-    context, runs = forkserver(), {}
+    os.environ.update(STEADY_MALLOC)  # read by the server's glibc when it starts, inherited by each run
+    context, runs = multiprocessing.get_context("forkserver"), {}
+    context.set_forkserver_preload(["bench.worker"])
     try:
         for arm in order:
-            up_r, up_w = context.Pipe(duplex=False)
-            down_r, down_w = context.Pipe(duplex=False)
+            conn, child_conn = context.Pipe()
             proc = context.Process(target=worker.child, args=(arm, experiment.steps, experiment.model,
                                    experiment.batch_size, experiment.threads,
-                                   str(Path(root_dir) / arm), up_w, down_r))  # a folder per arm: its own logs
+                                   str(Path(root_dir) / arm), child_conn))  # a folder per arm: its own logs
             proc.start()
-            up_w.close()
-            down_r.close()
-            runs[arm] = (proc, up_r, down_w)
+            child_conn.close()
+            runs[arm] = (proc, conn)
 
         def receive(arm: str) -> bytes:
             try:
@@ -89,34 +82,25 @@ def take_turns(experiment: Experiment, order: list[str], root_dir: str) -> dict[
 
         for arm in order:
             assert receive(arm) == b"R"
-        active, i, results = list(order), 0, {}
-        while active:
-            arm = active[i]
-            runs[arm][2].send_bytes(b"G")
-            if receive(arm) == b"D":
-                results[arm] = json.loads(receive(arm))
-                active.pop(i)
+        turns, results = list(order), dict.fromkeys(order)
+        while turns:
+            arm = turns.pop(0)
+            runs[arm][1].send_bytes(b"G")
+            if (message := receive(arm)) == b"Y":
+                turns.append(arm)
             else:
-                i += 1
-            i = i % len(active) if active else 0
-        return {arm: results[arm] for arm in order}
+                results[arm] = json.loads(message)  # the run's last word: its result
+        return results
     finally:
-        for proc, up, down in runs.values():
+        for proc, conn in runs.values():
+            conn.close()  # a run still waiting for a turn ends at once
             proc.join(timeout=60)
             if proc.exitcode is None:
                 proc.kill()
                 proc.join()
-            up.close()
-            down.close()
 
 
-def same_model(name: str, round_: dict[str, dict]) -> None:
-    losses = {arm: r["loss"] for arm, r in round_.items()}
-    if max(losses.values()) - min(losses.values()) > 1e-4:
-        raise RuntimeError(f"{name}: the arms did not train the same model: {losses}")
-
-
-def measure(experiments: dict[str, Experiment], rounds: int, warmup: int, minutes: float, run, log) -> tuple[list, list]:
+def measure(experiments: dict[str, Experiment], rounds: int, warmup: int, minutes: float, run) -> tuple[list, list]:
     """Rounds of every experiment (in a shuffled order, arms in a shuffled turn order) until `rounds`
     are kept or the next round would end after `minutes`. Returns the kept rounds and the load
     average seen after each round (warm-up included)."""
@@ -126,23 +110,26 @@ def measure(experiments: dict[str, Experiment], rounds: int, warmup: int, minute
         for name in shuffle.sample(list(experiments), len(experiments)):
             arms = experiments[name].arms
             round_[name] = run(experiments[name], shuffle.sample(arms, len(arms)))
-            same_model(name, round_[name])
-            log(f"round {i + 1}: {name:9s} " + "  ".join(
+            losses = {arm: r["loss"] for arm, r in round_[name].items()}
+            if max(losses.values()) - min(losses.values()) > 1e-4:
+                raise RuntimeError(f"{name}: the arms did not train the same model: {losses}")
+            print(f"round {i + 1}: {name:9s} " + "  ".join(
                 f"{arm} {r['cpu_seconds']:.2f} s {r['cpu_ms_per_step']:.2f} ms/step" for arm, r in round_[name].items())
-                + " (CPU time)")
+                + " (CPU time)", file=sys.stderr, flush=True)
         loads.append(round(os.getloadavg()[0], 2))
         if i >= warmup:
             kept.append(round_)
         longest = max(longest, time.monotonic() - began)
         if len(kept) >= min(MIN_ROUNDS, rounds) and time.monotonic() - start + longest > minutes * 60:
-            log(f"stopping after {len(kept)} rounds: another would pass --minutes {minutes:g}")
+            print(f"stopping after {len(kept)} rounds: another would pass --minutes {minutes:g}",
+                  file=sys.stderr, flush=True)
             break
     return kept, loads
 
 
-def interval(estimate, n: int, seed: int = 0) -> dict:
+def interval(estimate, n: int) -> dict:
     """The estimate on all rounds and its 95 % percentile interval, resampling whole rounds."""
-    draw, values = random.Random(seed), []
+    draw, values = random.Random(0), []
     for _ in range(RESAMPLES):
         values.append(estimate([draw.randrange(n) for _ in range(n)]))
     values.sort()
@@ -156,35 +143,29 @@ def summarise(kept: list[dict], experiments: dict[str, Experiment], clock: str) 
     n = len(kept)
     seconds, ms = ("cpu_seconds", "cpu_ms_per_step") if clock == "cpu" else ("seconds", "ms_per_step")
 
-    def column(name: str, arm: str, key: str, idx) -> list[float]:
+    def column(name: str, arm: str, key: str, idx=range(n)) -> list[float]:
         return [kept[i][name][arm][key] for i in idx]
 
-    def per_step(name: str, slower: str, faster: str):  # ms per step, mean over rounds of the paired difference
+    def per_step(name: str, slower: str = "lightning", faster: str = "plain"):  # mean of the paired differences
         return lambda idx: statistics.fmean(s - f for s, f in zip(column(name, slower, ms, idx),
                                                                   column(name, faster, ms, idx), strict=True))
 
-    fits = {}
-    for name in FITS:
-        steps, cost = experiments[name].steps, per_step(name, "lightning", "plain")
+    def fit(name: str, cost) -> dict:
+        return {"plain_seconds": statistics.fmean(column(name, "plain", seconds)),
+                "plain_ms_per_step": statistics.fmean(column(name, "plain", ms)),
+                "ms_per_step": interval(cost, n),
+                "share": interval(lambda idx: cost(idx) / statistics.fmean(column(name, "plain", ms, idx)), n),
+                "predicted": interval(lambda idx: 1 + cost(idx) * experiments[name].steps / 1000
+                                      / statistics.fmean(column(name, "plain", seconds, idx)), n),
+                "ratio": interval(lambda idx: sum(column(name, "lightning", seconds, idx))
+                                  / sum(column(name, "plain", seconds, idx)), n)}
 
-        def ratio(idx, name=name):
-            return sum(column(name, "lightning", seconds, idx)) / sum(column(name, "plain", seconds, idx))
-
-        def predicted(idx, name=name, steps=steps, cost=cost):
-            return 1 + cost(idx) * steps / 1000 / statistics.fmean(column(name, "plain", seconds, idx))
-
-        def share(idx, name=name, cost=cost):
-            return cost(idx) / statistics.fmean(column(name, "plain", ms, idx))
-
-        fits[name] = {"plain_seconds": statistics.fmean(column(name, "plain", seconds, range(n))),
-                      "plain_ms_per_step": statistics.fmean(column(name, "plain", ms, range(n))),
-                      "ms_per_step": interval(cost, n), "share": interval(share, n),
-                      "predicted": interval(predicted, n), "ratio": interval(ratio, n)}
     chain = experiments["cost"].arms
-    return {"cost_ms_per_step": interval(per_step("cost", "lightning", "plain"), n),
-            "plain_linear_ms_per_step": statistics.fmean(column("cost", "plain", ms, range(n))),
-            "parts": {part: interval(per_step("cost", a, b), n) for part, a, b in zip(PARTS, chain[:-1], chain[1:], strict=True)},
-            "fits": fits}
+    return {"cost_ms_per_step": interval(per_step("cost"), n),
+            "plain_linear_ms_per_step": statistics.fmean(column("cost", "plain", ms)),
+            "parts": {part: interval(per_step("cost", a, b), n)
+                      for part, a, b in zip(PARTS, chain[:-1], chain[1:], strict=True)},
+            "fits": {name: fit(name, per_step(name)) for name in FITS}}
 
 
 def raw(kept: list[dict], experiments: dict[str, Experiment]) -> dict:
@@ -254,8 +235,7 @@ def main(argv: list[str] | None = None, run=take_turns) -> int:
     load_before, began = os.getloadavg(), time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:  # the Trainers' logs and checkpoints
         kept, loads = measure(experiments, args.rounds, args.warmup_rounds, args.minutes,
-                              lambda e, order: run(e, order, tmp),
-                              lambda message: print(message, file=sys.stderr, flush=True))
+                              lambda e, order: run(e, order, tmp))
     results = {"rounds": len(kept), "warmup_rounds": args.warmup_rounds, "wall_seconds": time.monotonic() - began,
                "machine": machine(kept[0]["deck"]["plain"]),
                "load": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()],

@@ -2,14 +2,12 @@
 
 Run:  .venv/bin/python -m bench.bf16 [--rounds 5] [--threads 1 2]
 
-Two workloads, each fitted by a real pl.Trainer (accelerator="cpu", devices=1, no logger/checkpoint):
-  cnn: the deck's LitModule (snippets/litmodule.py), MNIST-shaped random batches of 128 (1x28x28, 10 classes)
-  mlp: a small MLP (10 -> 64 -> 64 -> 1, MSE) on 300x10 random tabular data, batch 32 (10 steps per epoch)
-Per fit, the time of each training step (on_train_batch_start -> on_train_batch_end: forward, backward,
-optimizer step, Lightning's per-step work) after `WARMUP` steps; the fit's median is one sample.
-Rounds interleave A B A B (32-true, bf16-mixed) so that drift of the shared machine hits both.
-Prints, per (workload, threads, precision): median over rounds of the per-fit medians, with min-max,
-and the bf16/fp32 ratio per round (median, min-max).
+Two workloads, each fitted by a real pl.Trainer (accelerator="cpu", devices=1, no logger/checkpoint): cnn, the
+deck's LitModule on MNIST-shaped random batches of 128, 15 steps; mlp, a small MLP (10 -> 64 -> 64 -> 1, MSE) on
+300x10 random tabular rows in batches of 32, 60 steps. A fit's sample is the median time of its training steps
+(on_train_batch_start -> on_train_batch_end) after `WARMUP`. Rounds interleave 32-true and bf16-mixed so that
+drift of the shared machine hits both. Prints, per workload, threads and precision, the median over rounds with
+min-max, and the bf16/fp32 ratio per round (median, min-max).
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ from deck.paths import SNIPPETS
 sys.path.insert(0, str(SNIPPETS))  # the deck's LitModule
 from litmodule import LitModule  # noqa: E402  the deck's CNN
 
-WARMUP = 3
+WARMUP, STEPS = 3, {"cnn": 15, "mlp": 60}
 logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)  # no per-fit banners
 
 
@@ -85,14 +83,12 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    p.add_argument("--cnn-steps", type=int, default=15)
-    p.add_argument("--mlp-steps", type=int, default=60)
     a = p.parse_args()
     print(f"torch {torch.__version__}, lightning {pl.__version__}, "
           f"cpu capability {torch.backends.cpu.get_cpu_capability()}, mkldnn bf16 "
           f"{torch.ops.mkldnn._is_mkldnn_bf16_supported()}", flush=True)
     rows = []
-    for kind, steps in (("cnn", a.cnn_steps), ("mlp", a.mlp_steps)):
+    for kind, steps in STEPS.items():
         for threads in a.threads:
             torch.set_num_threads(threads)
             got = {"32-true": [], "bf16-mixed": []}

@@ -1,9 +1,8 @@
 """The numbers of the deck's 性能 slide, rendered from the benchmark's results: none is typed by hand.
 
 ``render(results)`` gives the table and the lines under it, on the CPU-time clock; tools/generate.py writes
-them between the slide's markers, ``python -m bench.slide`` prints them from the kept results. The slide's
-words are the deck's own, held to the results by tests/deck/test_performance_slide.py; why the prediction
-stays off the slide: the README (Benchmark).
+them from the kept results (``kept``) between the slide's markers. The slide's words are the deck's own, held
+to the results by tests/deck/test_performance_slide.py; why the prediction stays off the slide: the README.
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ from __future__ import annotations
 import json
 
 from deck.paths import BENCH_RESULTS
-
-FITS = ("deck", "batch 512")  # the deck's fit and a heavier step: bench/__main__.py's experiments
 
 TABLE = """\
 | 測定した学習（バッチ {batch}、{steps} ステップ + 検証） | CPU 時間（かっこ内は 95% 信頼区間） |
@@ -32,16 +29,16 @@ def _range(x: dict, f: str, unit: str = "") -> str:
 
 
 def render(results: dict) -> str:
-    m, s, experiments = results["machine"], results["summary"]["cpu"], results["experiments"]
-    deck, heavy = (s["fits"][name] for name in FITS)
+    m, fits, experiments = results["machine"], results["summary"]["cpu"]["fits"], results["experiments"]
+    deck, heavy = fits["deck"], fits["batch 512"]  # the deck's fit and a heavier step: bench/__main__.py's FITS
     return TABLE.format(
-        batch=experiments[FITS[0]]["batch_size"],
-        steps=experiments[FITS[0]]["steps"],
+        batch=experiments["deck"]["batch_size"],
+        steps=experiments["deck"]["steps"],
         plain=f"{deck['plain_ms_per_step']:.1f} ms",
         cost=_range(deck["ms_per_step"], ".1f", " ms"),
         share=_range(deck["share"], ".0%"),
         ratio=_range(deck["ratio"], ".3f", " 倍"),
-        heavy_batch=experiments[FITS[1]]["batch_size"],
+        heavy_batch=experiments["batch 512"]["batch_size"],
         heavy_plain=f"{heavy['plain_ms_per_step']:.1f} ms",
         heavy_share=_range(heavy["share"], ".0%"),
         date=m["date"], cores=m["cores"], torch=m["torch"].split("+")[0], lightning=m["pytorch_lightning"],
@@ -52,6 +49,3 @@ def kept() -> str:
     """The region from the kept results, bench/results.json."""
     return render(json.loads(BENCH_RESULTS.read_text(encoding="utf-8")))
 
-
-if __name__ == "__main__":
-    print(kept(), end="")

@@ -1,5 +1,4 @@
-"""One benchmark run: `python -m bench` forks a fresh process for each (``child``); on its own,
-``python -m bench.worker ARM --steps N`` prints one as a JSON line.
+"""One benchmark run, in a process that `python -m bench` forks for it (``child``).
 
 ARM (``ARMS``) is the deck's plain loop or its ``LitModule`` under a ``pl.Trainer``, with the same model,
 data, optimizer, seed and steps. How the arms of a round take turns, and what their clocks count: ``Baton``
@@ -8,7 +7,6 @@ and the README (Benchmark).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import os
@@ -43,54 +41,37 @@ ARMS = {  # name -> (Trainer flags, or None for the plain loop; whether self.log
     "bare": (FIVE_OFF, True),
     "bare, no self.log": (FIVE_OFF, False),
 }
-MODELS = ("cnn", "linear")  # the deck's CNN; one linear layer on preloaded images
 TURN_SECONDS = 0.25  # a turn ends at the first batch after this long (every batch of a slow step)
 WARMUP_STEPS = 10  # steps left out of the steady time per step
 
 
 class Baton:
     """This run's turn (only one arm of a round computes at a time, handing over at the first batch after
-    TURN_SECONDS) and its clocks, which count only its own turns: wall time and CPU time. ``up``/``down``: multiprocessing connections to bench/__main__.py.
-    Without them (a run on its own, the smoke test) it never waits: the clocks run throughout."""
+    TURN_SECONDS) and its clocks, which count only its own turns: wall time and CPU time. ``conn``: the
+    multiprocessing connection to bench/__main__.py. Without it (the smoke test's runs in one process) it
+    never waits: the clocks run throughout."""
 
-    def __init__(self, up=None, down=None):
-        self.up, self.down = up, down
-        self.spent, self.since = [0.0, 0.0], (0.0, 0.0)
-
-    @staticmethod
-    def _now() -> tuple[float, float]:
-        return time.perf_counter(), time.process_time()
-
-    def _wait(self) -> None:
-        if self.down is not None and self.down.recv_bytes() != b"G":
-            raise RuntimeError("the bench stopped this run")
-        self.since = self._now()
-
-    def _add(self, now: tuple[float, float]) -> None:
-        self.spent = [spent + b - a for spent, a, b in zip(self.spent, self.since, now, strict=True)]
-
-    def start(self) -> None:
-        """Say this run is ready (model made), then wait for its first turn."""
-        if self.up is not None:
-            self.up.send_bytes(b"R")
-        self._wait()
+    def __init__(self, conn=None):
+        self.conn, self.spent, self.since = conn, (0.0, 0.0), (0.0, 0.0)
 
     def clock(self) -> tuple[float, float]:
         """Wall and CPU seconds of this run's turns so far."""
-        return tuple(spent + b - a for spent, a, b in zip(self.spent, self.since, self._now(), strict=True))
+        now = time.perf_counter(), time.process_time()
+        return tuple(spent + b - a for spent, a, b in zip(self.spent, self.since, now, strict=True))
+
+    def wait(self, message: bytes) -> None:
+        """Say `message` (b"R": ready, the model made; b"Y": yielding the turn), then wait for the next turn."""
+        if self.conn is not None:
+            self.conn.send_bytes(message)
+            if self.conn.recv_bytes() != b"G":
+                raise RuntimeError("the bench stopped this run")
+        self.since = time.perf_counter(), time.process_time()
 
     def turn(self) -> None:
         """Hand the turn over, once this turn has lasted TURN_SECONDS, and wait for the next one."""
-        if self.up is not None and (now := self._now())[0] - self.since[0] >= TURN_SECONDS:
-            self._add(now)
-            self.up.send_bytes(b"Y")
-            self._wait()
-
-    def stop(self) -> tuple[float, float]:
-        self._add(self._now())
-        if self.up is not None:
-            self.up.send_bytes(b"D")
-        return tuple(self.spent)
+        if self.conn is not None and (now := self.clock())[0] - self.spent[0] >= TURN_SECONDS:
+            self.spent = now
+            self.wait(b"Y")
 
 
 @functools.cache
@@ -146,22 +127,11 @@ class TimedData(LitDataModule):
         return (self.times[-1][clock] - self.times[first][clock]) / (len(self.times) - 1 - first) * 1000
 
 
-def fit_plain_and_validate(model: nn.Module, data: TimedData, steps: int) -> float:
-    data.prepare_data()
-    data.setup("fit")
-    loss = fit_plain(model, data.train_dataloader(), steps, lr=LR)  # the deck's loop
-    if steps >= len(data.train_dataloader()):  # a complete epoch: trainer.fit validates here
-        model.eval()
-        with torch.no_grad():
-            sum((model(x).argmax(dim=1) == y).sum().item() for x, y in data.val_dataloader())
-    return loss
-
-
-def run(arm: str, steps: int, model: str = "cnn", batch_size: int = 128, threads: int | None = None,
-        root_dir: str = ".", baton: Baton | None = None) -> dict:
+def run(arm: str, steps: int, model: str, batch_size: int, threads: int, root_dir: str,
+        baton: Baton | None = None) -> dict:
     flags, log = ARMS[arm]
     before = torch.get_num_threads()
-    torch.set_num_threads(threads or before)
+    torch.set_num_threads(threads)
     torch.manual_seed(SEED)
     baton = baton or Baton()
     module, data, logged = LitModule(lr=LR), TimedData(model == "linear", batch_size, baton), {}
@@ -170,52 +140,37 @@ def run(arm: str, steps: int, model: str = "cnn", batch_size: int = 128, threads
     if not log:  # self.log replaced by the least it must do: keep the value
         module.log = lambda name, value, **kwargs: logged.__setitem__(name, value)
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    baton.start()
+    baton.wait(b"R")
     if flags is None:
-        loss = fit_plain_and_validate(module.model, data, steps)
+        data.setup("fit")
+        loss = fit_plain(module.model, data.train_dataloader(), steps, lr=LR)  # the deck's loop
+        if steps >= len(data.train_dataloader()):  # a complete epoch: trainer.fit validates here
+            module.model.eval()
+            with torch.no_grad():
+                sum((module.model(x).argmax(dim=1) == y).sum().item() for x, y in data.val_dataloader())
     else:
         trainer = pl.Trainer(max_steps=steps, default_root_dir=root_dir, **DEVICE, **flags)
         trainer.fit(module, data)
         metrics = logged or trainer.callback_metrics  # on_epoch=True: "train_loss" is the epoch's mean there
         loss = metrics.get("train_loss_step", metrics["train_loss"]).item()
-    seconds, cpu_seconds = baton.stop()
+    seconds, cpu_seconds = baton.clock()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    result = {"seconds": seconds, "ms_per_step": data.ms_per_step(0), "cpu_seconds": cpu_seconds,
-              "cpu_ms_per_step": data.ms_per_step(1), "batches": len(data.times), "loss": loss,
-              "page_faults": usage.ru_minflt - faults, "peak_rss_mb": usage.ru_maxrss / 1024,
-              "torch_threads": torch.get_num_threads(),
-              "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
     torch.set_num_threads(before)
-    return result
+    return {"seconds": seconds, "ms_per_step": data.ms_per_step(0), "cpu_seconds": cpu_seconds,
+            "cpu_ms_per_step": data.ms_per_step(1), "loss": loss,
+            "page_faults": usage.ru_minflt - faults, "peak_rss_mb": usage.ru_maxrss / 1024,
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
-def child(arm: str, steps: int, model: str, batch_size: int, threads: int, root_dir: str, up, down) -> None:
+def child(arm: str, steps: int, model: str, batch_size: int, threads: int, root_dir: str, conn) -> None:
     """A run in a process forked by bench/__main__.py's forkserver (which imported this module, so
     the run starts at once, as after a script's imports): its output silenced, its result sent up."""
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the progress bar and Lightning's messages
     os.dup2(1, 2)
     warnings.filterwarnings("ignore")
     try:
-        result = run(arm, steps, model, batch_size, threads, root_dir, Baton(up, down))
+        result = run(arm, steps, model, batch_size, threads, root_dir, Baton(conn))
     except BaseException:
-        up.send_bytes(b"E" + traceback.format_exc().encode())
+        conn.send_bytes(b"E" + traceback.format_exc().encode())
         raise SystemExit(1) from None
-    up.send_bytes(json.dumps(result).encode())
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.worker", description=__doc__.split("\n\n")[0])
-    parser.add_argument("arm", choices=ARMS)
-    parser.add_argument("--steps", type=int, required=True)
-    parser.add_argument("--model", choices=MODELS, default="cnn")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice)")
-    parser.add_argument("--root-dir", default=".", help="where the Trainer writes its logs and checkpoints")
-    args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore")  # the result line must be the only output on stdout
-    print(json.dumps(run(args.arm, args.steps, args.model, args.batch_size, args.threads, args.root_dir)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    conn.send_bytes(json.dumps(result).encode())

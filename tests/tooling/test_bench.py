@@ -43,7 +43,7 @@ def test_arms_that_train_different_models_fail_loudly():
         return {arm: {"cpu_seconds": 1.0, "cpu_ms_per_step": 1.0, "loss": 0.5 if arm == "plain" else 0.6} for arm in order}
 
     with pytest.raises(RuntimeError, match="did not train the same model"):
-        measure({"deck": EXPERIMENTS["deck"]}, rounds=1, warmup=0, minutes=1, run=run, log=lambda message: None)
+        measure({"deck": EXPERIMENTS["deck"]}, rounds=1, warmup=0, minutes=1, run=run)
 
 
 def test_the_slides_region_is_the_kept_numbers_in_a_table_and_two_lines():
