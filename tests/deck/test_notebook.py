@@ -78,14 +78,14 @@ ALLOWED_IN_SCRIPTS = {
 }
 
 
-def code_cells(nb) -> list[str]:
-    return [c.source for c in nb.cells if c.cell_type == "code"]
+def sources(nb, cell_type: str) -> list[str]:
+    return [c.source for c in nb.cells if c.cell_type == cell_type]
 
 
 def test_notebook_is_self_contained_and_has_no_outputs():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbformat.validate(nb)
-    code = code_cells(nb)
+    code = sources(nb, "code")
     assert code[0].startswith("%pip install")
     assert not any(re.search(r"^\s*[%!]\s*pip\b", c, re.M) for c in code[1:]), "only the first cell installs"
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
@@ -95,10 +95,6 @@ def model() -> deck.Deck:
     return deck.load(DECKS[0])
 
 
-def markdown(nb) -> list[str]:
-    return [c.source for c in nb.cells if c.cell_type == "markdown"]
-
-
 WRITEFILE = re.compile(r"%%writefile( -a)? (\S+)\n")
 
 
@@ -106,7 +102,7 @@ def test_every_module_is_written_piece_by_piece_before_its_first_use():
     """%%writefile NAME, then %%writefile -a NAME per continued piece, byte for byte the deck's pieces; no
     cell uses the module before its last piece is written (the kernel would keep a half module imported)."""
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    code = code_cells(nb)
+    code = sources(nb, "code")
     modules = [b for b in model().blocks if b.is_module]
     assert modules
     for block in modules:
@@ -127,7 +123,7 @@ def rendered(source: str) -> str:
 
 def test_every_slide_with_notes_has_its_explanation_cell_showing_the_notes_as_written():
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    explanations = [rendered(c) for c in markdown(nb) if c.startswith(notebook.EXPLANATION)]
+    explanations = [rendered(c) for c in sources(nb, "markdown") if c.startswith(notebook.EXPLANATION)]
     slides = [s for s in model().slides if s.notes]
     assert slides and len(explanations) == len(slides)
     for slide in slides:
@@ -156,7 +152,7 @@ def test_the_notebooks_figures_are_embedded_and_are_the_decks():
     """Colab resolves no path next to the notebook and no cell attachment: each figure is a data: URI
     holding the very bytes of the deck's figure."""
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    links = [m.groups() for c in markdown(nb) for m in re.finditer(r"!\[([^\]]*)\]\(([^)]+)\)", c)]
+    links = [m.groups() for c in sources(nb, "markdown") for m in re.finditer(r"!\[([^\]]*)\]\(([^)]+)\)", c)]
     images = {i.alt: i.src for s in model().slides for i in s.images}
     assert links and len(links) == len(images), links
     for alt, link in links:
@@ -300,9 +296,9 @@ def reader_env(python: Path) -> dict[str, str]:
 @pytest.mark.slow
 def test_notebook_runs_in_a_fresh_kernel_with_only_its_install_cell(tmp_path: Path, proven):
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    install = code_cells(nb)[0]
+    install = sources(nb, "code")[0]
     stamp = json.dumps({"python": sys.version, "jupyter": JUPYTER, "install cell": install})
-    if proven(stamp, *code_cells(nb)):  # Markdown cells do not run
+    if proven(stamp, *sources(nb, "code")):  # Markdown cells do not run
         return
     python, new = kernel_venv(stamp, fresh=cache.fresh())
     nb.cells.append(new_code_cell('import sys\nprint(f"prefix={sys.prefix}")'))
