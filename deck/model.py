@@ -177,6 +177,7 @@ class Block:
     marks: list[str]
     name: str = ""  # its snippet file: ``litmodule.py`` (module header) or ``<snippet id>.py``
     expected: Fence | None = None
+    is_module: bool = False  # a ``# name.py`` python block, which later blocks import
 
     @property
     def first(self) -> Piece:
@@ -197,10 +198,6 @@ class Block:
     @property
     def expected_output(self) -> str | None:
         return self.expected.code if self.expected else None
-
-    @property
-    def is_module(self) -> bool:
-        return bool(MODULE_HEADER.match(self.code.split("\n", 1)[0])) and self.info == "python"
 
     @property
     def file_text(self) -> str:
@@ -251,16 +248,6 @@ class Deck:
 
     def line_text(self, line: int) -> str:
         return self.text.splitlines()[line - 1]
-
-
-def _main_part_length(slides: list[Slide]) -> int:
-    """How many slides the talk has: through the first slide titled exactly 「まとめ」; without one,
-    up to the first slide whose title starts with 「付録」; without either, all of them. The one
-    place that draws the line between the talk and the appendix (`Slide.appendix`)."""
-    for slide in slides:
-        if slide.title == SUMMARY_TITLE:
-            return slide.number
-    return next((s.number - 1 for s in slides if s.title.startswith(APPENDIX_PREFIX)), len(slides))
 
 
 def _classify(text: str) -> tuple[str, dict[str, str]]:
@@ -333,7 +320,11 @@ def _parse(path: Path, text: str) -> Deck:
             kept.append(line)
         slide.prose = re.sub(r"\n{3,}", "\n\n", "".join(kept)).strip() + "\n"
 
-    main = _main_part_length(slides)
+    # The one line between the talk and the appendix: through the first slide titled exactly 「まとめ」;
+    # without one, up to the first slide whose title starts with 「付録」; without either, all of them.
+    main = next((s.number for s in slides if s.title == SUMMARY_TITLE), None)
+    if main is None:
+        main = next((s.number - 1 for s in slides if s.title.startswith(APPENDIX_PREFIX)), len(slides))
     for slide in slides[main:]:
         slide.appendix = True
     return Deck(path, text, front, slides)
@@ -379,7 +370,7 @@ def _blocks(deck: Deck) -> list[Block]:
             block = Block(deck, [Piece(fence, slide)], marks)
             header = MODULE_HEADER.match(fence.code.split("\n", 1)[0])
             if header and fence.info == "python":
-                block.name = header.group(1)
+                block.name, block.is_module = header.group(1), True
                 if name:
                     raise DeckError(f"{where}: a module block is named by its first line ({block.name}); "
                                     f"drop the <!-- snippet: {name} --> marker")

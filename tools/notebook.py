@@ -1,18 +1,8 @@
-"""The deck as a Jupyter notebook that teaches alone: PyTorchLightningExampleOnMNIST.ipynb. Per slide, its
-text, each piece of its code as a cell, 「期待される出力」 after a block's last piece, and its speaker notes as
-「解説」 (the README, The notebook). Why each is so:
-
-- figures are embedded as ``data:`` URIs: Colab resolves neither a path next to the notebook nor a cell
-  attachment, and shows a PNG ``data:`` URI (its own way of inserting an image); it shows no SVG in a text
-  cell at all, whatever the form (googlecolab/colabtools issues 2092 and 3836), so an SVG figure shows there
-  only where the slide's PNG would;
-- a module is written piece by piece (``%%writefile``, then ``%%writefile -a``), so the text of each part
-  stays beside its code; it is complete before the first cell that uses it (its slides come just before
-  that cell's slide); the install block becomes ``%pip``, another shell block ``%%bash``, except one that
-  needs the repository's rehearsal tools, shown with the reason;
-- the install slide and any slide marked ``<!-- notebook: first -->`` come right after the title slide
-  (set-up every later cell needs), a slide marked ``<!-- notebook: last -->`` at the end;
-- cell ids come from block names and slide titles, never positions: inserting a slide renumbers nothing.
+"""The deck as a Jupyter notebook that teaches alone: PyTorchLightningExampleOnMNIST.ipynb (the README, The
+notebook, says what each slide becomes and where it goes). Beyond that: Colab shows no SVG in a text cell at all,
+whatever the form (googlecolab/colabtools issues 2092 and 3836), so an SVG figure shows there only where the
+slide's PNG would; a module is written piece by piece so that the text of each part stays beside its code; cell
+ids come from block names and slide titles, never positions: inserting a slide renumbers nothing.
 """
 
 from __future__ import annotations

@@ -1,28 +1,12 @@
-"""The notebook teaches alone and runs top to bottom in Jupyter (its drift: tests/deck/test_generated_current.py).
+"""The notebook teaches alone and runs top to bottom in Jupyter (the README, The notebook; its drift:
+tests/deck/test_generated_current.py).
 
-What a reader without the talk gets (tools/notebook.py), held statically here: every slide's notes as a
-「解説」 cell, every expected output the slides show, the deck's modules written piece by piece with
-``%%writefile`` before their first use, the figures embedded (no path into the repository).
-
-The run is a reader's on Colab: a kernel whose environment has only what Jupyter brings (ipykernel),
-torch with what torch requires (Colab's runtime has it; so does the install slide's reader who put the
-CPU build in first), and what the notebook's own first cell installs. Its venv is ``.cache/notebook/venv``;
-a kernelspec in ``.cache/notebook/kernels/`` points at it, and nbclient runs the notebook there (the
-executed notebook is kept as ``.cache/notebook/last-run.ipynb``).
-
-- CI (``CI=true``) and ``FRESH=1`` make that venv anew: ipykernel, and torch's files hard-linked from
-  ``.venv`` (unpacking its 5 GB CUDA build again took ~1.5 min), checked to have no torchvision,
-  Lightning or matplotlib, so the install cell's ``%pip install`` does the rest of the installing and
-  must leave that torch as it is (a reinstalled torch fails the test).
-- Otherwise a venv that this very install cell filled earlier is reused (its stamp, written last,
-  names the Python, ipykernel and the cell's text): the cell runs again and finds everything there.
-  Any other change to the install cell, or a half-made venv, makes it anew.
-- Unchanged code cells are not run at all: the test is "cached" (the `proven` fixture, harness/plugin.py).
-
-A fresh run's outputs must show a reader nothing they cannot act on: no "💡 Tip" and no warning
-unless it is on ALLOWED below, with the reason it stays. Each cell that shows an expected output must
-print exactly it, the modules it wrote must be the deck's, and the CLI cell (``%%bash``, ``python
-train.py fit --config ...``) must have run and written its checkpoint.
+What the generator promises a reader without the talk (tools/notebook.py) is held statically here. The run's
+venv is ``.cache/notebook/venv``, a kernelspec in ``.cache/notebook/kernels/`` points at it, and the executed
+notebook is kept as ``.cache/notebook/last-run.ipynb``. CI (``CI=true``) and ``FRESH=1`` make that venv anew;
+otherwise a venv that this very install cell filled earlier is reused (its stamp, written last, names the
+Python, ipykernel and the cell's text): the cell runs again and finds everything there. Unchanged code cells
+are not run at all: the test is "cached" (the `proven` fixture, harness/plugin.py).
 """
 
 from __future__ import annotations
@@ -94,26 +78,21 @@ ALLOWED_IN_SCRIPTS = {
 }
 
 
-def code_cells(nb) -> list[str]:
-    return [c.source for c in nb.cells if c.cell_type == "code"]
+def sources(nb, cell_type: str) -> list[str]:
+    return [c.source for c in nb.cells if c.cell_type == cell_type]
 
 
 def test_notebook_is_self_contained_and_has_no_outputs():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbformat.validate(nb)
-    code = code_cells(nb)
+    code = sources(nb, "code")
     assert code[0].startswith("%pip install")
     assert not any(re.search(r"^\s*[%!]\s*pip\b", c, re.M) for c in code[1:]), "only the first cell installs"
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
-    assert any("class LitModule(pl.LightningModule)" in c for c in code)
 
 
 def model() -> deck.Deck:
     return deck.load(DECKS[0])
-
-
-def markdown(nb) -> list[str]:
-    return [c.source for c in nb.cells if c.cell_type == "markdown"]
 
 
 WRITEFILE = re.compile(r"%%writefile( -a)? (\S+)\n")
@@ -123,7 +102,7 @@ def test_every_module_is_written_piece_by_piece_before_its_first_use():
     """%%writefile NAME, then %%writefile -a NAME per continued piece, byte for byte the deck's pieces; no
     cell uses the module before its last piece is written (the kernel would keep a half module imported)."""
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    code = code_cells(nb)
+    code = sources(nb, "code")
     modules = [b for b in model().blocks if b.is_module]
     assert modules
     for block in modules:
@@ -144,7 +123,7 @@ def rendered(source: str) -> str:
 
 def test_every_slide_with_notes_has_its_explanation_cell_showing_the_notes_as_written():
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    explanations = [rendered(c) for c in markdown(nb) if c.startswith(notebook.EXPLANATION)]
+    explanations = [rendered(c) for c in sources(nb, "markdown") if c.startswith(notebook.EXPLANATION)]
     slides = [s for s in model().slides if s.notes]
     assert slides and len(explanations) == len(slides)
     for slide in slides:
@@ -173,7 +152,7 @@ def test_the_notebooks_figures_are_embedded_and_are_the_decks():
     """Colab resolves no path next to the notebook and no cell attachment: each figure is a data: URI
     holding the very bytes of the deck's figure."""
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    links = [m.groups() for c in markdown(nb) for m in re.finditer(r"!\[([^\]]*)\]\(([^)]+)\)", c)]
+    links = [m.groups() for c in sources(nb, "markdown") for m in re.finditer(r"!\[([^\]]*)\]\(([^)]+)\)", c)]
     images = {i.alt: i.src for s in model().slides for i in s.images}
     assert links and len(links) == len(images), links
     for alt, link in links:
@@ -191,27 +170,18 @@ def test_only_blocks_that_need_the_repositorys_rehearsal_tools_are_shown_without
         assert cell.cell_type == "markdown" and f"tools/rehearsal/{notebook.rehearsal_script(block.code)}" in cell.source
 
 
-def warnings_in(nb) -> list[tuple[str, str]]:
-    """(cell id, line) for every warning line in the cells' outputs, allowed or not."""
+def not_allowed(nb) -> list[str]:
+    """Each warning line in the cells' outputs that no pattern allows; in a %%bash cell (a script's own
+    process), ALLOWED_IN_SCRIPTS too."""
     found = []
     for cell in nb.cells:
+        patterns = [*ALLOWED.values(), *(ALLOWED_IN_SCRIPTS.values() if cell.source.startswith("%%bash") else ())]
         for output in cell.get("outputs", []):
             text = output.get("text", "") if output.output_type == "stream" else ""
             text += "\n".join(output.get("traceback", []))
-            found += [(cell.get("id", "?"), line) for line in text.splitlines() if WARNING_LINE.search(line)]
+            found += [f"cell {cell.get('id', '?')}: {line}" for line in text.splitlines()
+                      if WARNING_LINE.search(line) and not any(p.search(line) for p in patterns)]
     return found
-
-
-def not_allowed(found: list[tuple[str, str]], scripts: frozenset[str] = frozenset()) -> list[str]:
-    """The lines no pattern allows; in the cells named by `scripts` (%%bash), ALLOWED_IN_SCRIPTS too."""
-    def allowed(cell: str, line: str) -> bool:
-        patterns = [*ALLOWED.values(), *(ALLOWED_IN_SCRIPTS.values() if cell in scripts else ())]
-        return any(p.search(line) for p in patterns)
-    return [f"cell {cell}: {line}" for cell, line in found if not allowed(cell, line)]
-
-
-def script_cells(nb) -> frozenset[str]:
-    return frozenset(c.id for c in nb.cells if c.cell_type == "code" and c.source.startswith("%%bash"))
 
 
 def test_the_warning_check_catches_tips_and_unknown_warnings():
@@ -223,10 +193,11 @@ def test_the_warning_check_catches_tips_and_unknown_warnings():
     nb = nbformat.v4.new_notebook(cells=[new_code_cell(id=cell) for cell, _ in lines])
     for cell, (_, line) in zip(nb.cells, lines):
         cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=line + "\n")]
-    assert [c for c, _ in warnings_in(nb)] == ["a", "b", "c", "d", "e"]
-    assert [line.split(":")[0] for line in not_allowed(warnings_in(nb))] == ["cell a", "cell b", "cell c", "cell d", "cell e"]
+    assert [line.split(":")[0] for line in not_allowed(nb)] == ["cell a", "cell b", "cell c", "cell d", "cell e"]
     # A script's own process (%%bash) shows the Tip and Lightning's LeafSpec warning; nothing else unknown.
-    assert [line.split(":")[0] for line in not_allowed(warnings_in(nb), frozenset("abcde"))] == ["cell b", "cell d", "cell e"]
+    for cell in nb.cells:
+        cell.source = "%%bash\npython train.py"
+    assert [line.split(":")[0] for line in not_allowed(nb)] == ["cell b", "cell d", "cell e"]
 
 
 def stdout(cell) -> str:
@@ -325,9 +296,9 @@ def reader_env(python: Path) -> dict[str, str]:
 @pytest.mark.slow
 def test_notebook_runs_in_a_fresh_kernel_with_only_its_install_cell(tmp_path: Path, proven):
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    install = code_cells(nb)[0]
+    install = sources(nb, "code")[0]
     stamp = json.dumps({"python": sys.version, "jupyter": JUPYTER, "install cell": install})
-    if proven(stamp, *code_cells(nb)):  # Markdown cells do not run
+    if proven(stamp, *sources(nb, "code")):  # Markdown cells do not run
         return
     python, new = kernel_venv(stamp, fresh=cache.fresh())
     nb.cells.append(new_code_cell('import sys\nprint(f"prefix={sys.prefix}")'))
@@ -360,9 +331,9 @@ def test_notebook_runs_in_a_fresh_kernel_with_only_its_install_cell(tmp_path: Pa
     bar = next(c for c in nb.cells if c.cell_type == "code" and 'print("正解率 98% 以上:"' in c.source)
     assert "".join(o.get("text", "") for o in bar.outputs) == "正解率 98% 以上: True\n"  # the real MNIST fit's bar
     assert printed_as_expected(nb) == [], "a cell did not print what the notebook says it prints (see LAST_RUN)"
-    for block in (b for b in deck.load(DECKS[0]).blocks if b.is_module):
+    for block in (b for b in model().blocks if b.is_module):
         assert (tmp_path / block.name).read_text(encoding="utf-8") == block.code, f"%%writefile wrote another {block.name}"
     assert cli_checkpoints and all(cli_checkpoints.values()), f"the CLI cell wrote no checkpoint: {cli_checkpoints}"
-    problems = not_allowed(warnings_in(nb), script_cells(nb))
+    problems = not_allowed(nb)
     assert not problems, "a fresh run shows what a reader cannot act on (silence it in the deck, or allow it " \
                          "with its reason in tests/deck/test_notebook.py):\n" + "\n".join(problems)

@@ -1,14 +1,7 @@
-"""The versions we name are the versions we test, and they are named once: in pyproject.toml.
-
-- The pytorch-lightning floor is the `deck` group's `pytorch-lightning>=X`; the deck's install block
-  (and so the notebook's install cell, generated from it) and the README name that same X, and
-  `make test-floor` runs the deck with exactly X (tools/matrix.py).
-- The oldest Python is `requires-python`; the Makefile reads it from there, the README names it
-  (tests/tooling/test_workflow.py, with the workflow's matrix).
-- What a reader installs is the `deck` group: the install block (and so the notebook's first cell)
-  names every package of it but `torch`, which it leaves to what the reader (or Colab) already has.
-- Both package names: the rewrite that `make test-lightning-package` runs leaves no
-  `pytorch_lightning` in any block, and changes nothing but the package name.
+"""The versions we name are the versions we test, and they are named once: in pyproject.toml (the README's
+rule 11). The pytorch-lightning floor is the `deck` group's `pytorch-lightning>=X`, which `make test-floor` runs
+(tools/matrix.py); the oldest Python is `requires-python` (tests/tooling/test_workflow.py, with the workflow's
+matrix); what a reader installs is the `deck` group but torch, which the reader (or Colab) already has.
 """
 
 from __future__ import annotations
@@ -36,10 +29,6 @@ def install_block() -> deck.Block:
     return blocks[0]
 
 
-def lower_bounds(text: str) -> list[str]:
-    return [m.group(1).replace(" ", "") for m in SPEC.finditer(text)]
-
-
 def install_cell() -> str:
     return next(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code")
 
@@ -47,14 +36,13 @@ def install_cell() -> str:
 def test_the_install_block_the_notebook_and_the_readme_name_pyprojects_floor():
     floor, block = matrix.floor(), install_block()
     assert re.fullmatch(r"\d+\.\d+\.\d+", floor)
-    found = lower_bounds(block.code)
-    assert found and all(spec == f">={floor}" for spec in found), (
-        f"{block.where()}: the install block names pytorch-lightning {found}; pyproject.toml's floor is "
-        f">={floor}. Write \"pytorch-lightning>={floor}\" on every line of the block, then make generate.")
-    found = lower_bounds(install_cell())
-    assert found and all(spec == f">={floor}" for spec in found), f"notebook install cell: {found}"
-    found = lower_bounds(README)
-    assert found and all(spec == f">={floor}" for spec in found), f"README names pytorch-lightning {found}, not >={floor}"
+    named = {f"{block.where()}: the install block": block.code, "the notebook's install cell": install_cell(),
+             "README.md": README}
+    for where, text in named.items():
+        found = [m.group(1).replace(" ", "") for m in SPEC.finditer(text)]
+        assert found and all(spec == f">={floor}" for spec in found), (
+            f"{where} names pytorch-lightning {found}; pyproject.toml's floor is >={floor}. Write "
+            f"\"pytorch-lightning>={floor}\" on every line of the install block and in the README, then make generate.")
 
 
 def installed_by(text: str, prefix: str) -> set[str]:
