@@ -108,8 +108,7 @@ def use_deck_style() -> None:
     matplotlib.use("Agg")
     for path in font_files():
         font_manager.fontManager.addfont(str(path))
-    matplotlib.rcParams.update({k: (matplotlib.rcsetup.cycler(color=OKABE_ITO) if k == "axes.prop_cycle" else v)
-                                for k, v in STYLE.items()})
+    matplotlib.rcParams.update(STYLE)  # the cycler as a string, as in a matplotlibrc
 
 
 def plotted(fig) -> dict:
@@ -226,24 +225,20 @@ def review(decks: list[Path] = DECKS) -> tuple[list[str], list[str]]:
     for path in decks:
         model = deck.load(path)
         blocks = {b.name: b for b in model.blocks}
-        for slide in model.slides:
-            for image in slide.images:
-                link = image.src
-                if not link.startswith(f"{FOLDER}/"):
-                    continue
-                name = link.removeprefix(f"{FOLDER}/")
-                where = f"{shown(path)} (slide {slide.number}「{slide.title}」)"
-                record = record_path(model, name)
-                if not (folder(model) / name).is_file() or not record.is_file():
-                    problems.append(f"figure {link} on {where} is missing or has no record: run `{FIX}`")
-                    continue
-                made = json.loads(record.read_text(encoding="utf-8"))
-                block = blocks.get(made.get("block"))
-                if block is None or made["code"] != code_hash(block):
-                    problems.append(f"figure {link} on {where}: the code that made it changed: run `{FIX}`")
-                elif other := {k: v for k, v in made["versions"].items() if installed.get(k) != v}:
-                    notes.append(f"note: figure {link} on {where} was made with {other}, installed "
-                                 f"{ {k: installed.get(k) for k in other} }; `{FIX}` remakes it")
+        for slide, link in [(s, i.src) for s in model.slides for i in s.images if i.src.startswith(f"{FOLDER}/")]:
+            name = link.removeprefix(f"{FOLDER}/")
+            where = f"{shown(path)} (slide {slide.number}「{slide.title}」)"
+            record = record_path(model, name)
+            if not (folder(model) / name).is_file() or not record.is_file():
+                problems.append(f"figure {link} on {where} is missing or has no record: run `{FIX}`")
+                continue
+            made = json.loads(record.read_text(encoding="utf-8"))
+            block = blocks.get(made.get("block"))
+            if block is None or made["code"] != code_hash(block):
+                problems.append(f"figure {link} on {where}: the code that made it changed: run `{FIX}`")
+            elif other := {k: v for k, v in made["versions"].items() if installed.get(k) != v}:
+                notes.append(f"note: figure {link} on {where} was made with {other}, installed "
+                             f"{ {k: installed.get(k) for k in other} }; `{FIX}` remakes it")
     return problems, notes
 
 
