@@ -70,7 +70,7 @@ def with_regions(path: Path) -> str:
 
 
 # Each group: (the source named in its diff, path -> expected content or None): the deck's generated
-# regions, snippets/, the notebook. Computed one at a time, so that `write` lets later groups read earlier writes.
+# regions, snippets/, the notebook. Computed one at a time (`_stale`).
 GROUPS: list[tuple[str, Callable[[], dict[Path, str | None]]]] = [
     ("its generator", lambda: {p: with_regions(p) for p in DECKS}),
     ("the deck", lambda: {
@@ -81,35 +81,32 @@ GROUPS: list[tuple[str, Callable[[], dict[Path, str | None]]]] = [
 ]
 
 
-def _read(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.is_file() else None
+def _stale():
+    """(source, path, what it holds, what it should hold) of each stale file, one group at a time: lazily, so
+    that `write` lets later groups read earlier writes."""
+    for source, files in GROUPS:
+        for path, text in files().items():
+            if (actual := path.read_text(encoding="utf-8") if path.is_file() else None) != text:
+                yield source, path, actual, text
 
 
 def check() -> list[str]:
     """A unified diff for each stale file, from the file as it is to what it should be."""
-    diffs = []
-    for source, files in GROUPS:
-        for path, text in files().items():
-            actual = _read(path)
-            if actual != text:
-                diffs.append(unified_diff(actual or "", text or "", shown(path), source=source)
-                             or f"--- {shown(path)}\n(exists, but {source} does not make it)\n")
-    return diffs
+    return [unified_diff(actual or "", text or "", shown(path), source=source)
+            or f"--- {shown(path)}\n(exists, but {source} does not make it)\n"
+            for source, path, actual, text in _stale()]
 
 
 def write() -> list[str]:
     """Bring every generated file up to date; return the ones changed."""
     changed = []
-    for _, files in GROUPS:
-        for path, text in files().items():
-            if _read(path) == text:
-                continue
-            if text is None:
-                path.unlink()
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                write_atomically(path, text)
-            changed.append(shown(path))
+    for _, path, _, text in _stale():
+        if text is None:
+            path.unlink()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, text)
+        changed.append(shown(path))
     return changed
 
 
