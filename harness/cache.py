@@ -94,12 +94,6 @@ def project() -> str:
 
 
 TESTS = ROOT / "tests"
-# How a test is cached, by its folder under tests/ (None: it always runs).
-FOLDERS = {
-    "deck": None,  # reads the deck or what is made from it (build/, the notebook): every prose edit changes it
-    "claims": "the installed versions and the tests' code",
-    "tooling": "every project file but the deck and what is made from it, and the programs the tests start",
-}
 
 
 @functools.cache
@@ -107,6 +101,14 @@ def _tests_code() -> str:
     """Every file under tests/: with the environment and its name (`RunCache.key_of`), a claim's key."""
     return _with_files(hashlib.sha256(), sorted(p for p in TESTS.rglob("*")
                                                 if p.is_file() and "__pycache__" not in p.parts))
+
+
+# How a test is cached, by its folder under tests/: what its key holds besides the environment (None: it always runs).
+FOLDERS = {
+    "deck": None,  # reads the deck or what is made from it (build/, the notebook): every prose edit changes it
+    "claims": _tests_code,  # the installed versions and the tests' code
+    "tooling": project,  # every project file but the deck and what is made from it, and the programs the tests start
+}
 
 
 def folder_of(path: Path) -> str | None:
@@ -117,14 +119,10 @@ def folder_of(path: Path) -> str | None:
     return path.relative_to(TESTS).parts[0]
 
 
-def key_for_test(path: Path, nodeid: str) -> str | None:
-    """The cache key of the test `nodeid` in the module `path` (None: it always runs)."""
-    folder = folder_of(path)
-    if folder == "claims":
-        return RunCache.key_of("claims", nodeid, _tests_code())
-    if folder == "tooling":
-        return RunCache.key_of("tooling", nodeid, project())
-    return None
+def key_for_test(folder: str, nodeid: str) -> str | None:
+    """The cache key of the test `nodeid` in tests/FOLDER (None: it always runs)."""
+    inputs = FOLDERS[folder]
+    return inputs and RunCache.key_of(folder, nodeid, inputs())
 
 
 class RunCache:
@@ -141,9 +139,7 @@ class RunCache:
 
     def key(self, block: deck.Block) -> str:
         h = hashlib.sha256(environment().encode())
-        for module in (b for b in block.deck.blocks if b.is_module):
-            on_disk = SNIPPETS / module.name
-            h.update(module.name.encode() + b"\0" + (on_disk.read_bytes() if on_disk.is_file() else b"(none)"))
+        _with_files(h, [SNIPPETS / b.name for b in block.deck.blocks if b.is_module])
         for earlier in block.deck.blocks:
             h.update(json.dumps([earlier.info, earlier.code, earlier.expected_output, earlier.marks]).encode())
             if earlier is block:

@@ -46,11 +46,11 @@ class DeckRun:
         for item in items:
             if isinstance(item, TestBlock) or not Path(item.path).is_relative_to(cache.TESTS):
                 continue
-            if cache.folder_of(item.path) not in cache.FOLDERS:
+            if (folder := cache.folder_of(item.path)) not in cache.FOLDERS:
                 pytest.exit(f"error: {shown(item.path)}: put it in tests/deck/ (it reads the deck or what is made from "
                             "it), tests/claims/ (Lightning's behaviour) or tests/tooling/ (the tooling): README, "
                             "How it fits together", 2)
-            if self.prove(item, cache.key_for_test(item.path, item.nodeid)):
+            if self.prove(item, cache.key_for_test(folder, item.nodeid)):
                 item.add_marker(pytest.mark.skip(reason="cached"))  # neither its fixtures nor the test run
         decks = [item for item in items if isinstance(item, TestBlock)]
         if decks:
