@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import pytest
 
+from deck.paths import ROOT, SLIDES
 from harness import blocks, cache
 from harness.run import DeckRun
 
 # `make test` runs two pytest-xdist workers. The deck's blocks run in order on one of them; every other test
 # is a unit of its own (the rehearsal tests too: each run has namespaces of its own, and a test that opens a
 # port runs only where there are namespaces).
-ONE_UNIT = ("slides/",)
+ONE_UNIT = f"{SLIDES.relative_to(ROOT).as_posix()}/"
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest -p no:xdist still runs the deck

@@ -13,9 +13,7 @@ import pytest
 import pytest_codeblocks.plugin
 from pytest_codeblocks.main import CodeBlock
 
-from deck.paths import ROOT
 from harness import blocks
-from harness.plugin import ONE_UNIT
 
 
 def run_with_upstreams_runtest(code: str, printed: str) -> None:
@@ -40,9 +38,3 @@ def test_without_the_patch_a_block_would_not_run_as_a_script(monkeypatch):
     monkeypatch.delattr(pytest_codeblocks.plugin, "exec", raising=False)
     with pytest.raises(RuntimeError, match="but got"):
         run_with_upstreams_runtest('print(__name__)\n', "__main__\n")
-
-
-def test_what_the_scheduler_keeps_on_the_decks_worker_exists():
-    """harness/plugin.py names by path what runs beside the deck's blocks on one worker: a moved file
-    would silently run beside them on the other worker."""
-    assert [name for name in ONE_UNIT if not (ROOT / name).exists()] == []
