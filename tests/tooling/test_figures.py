@@ -66,18 +66,13 @@ def test_make_figures_keeps_what_it_plots_and_a_changed_figure_fails_on_its_devi
     assert "0.25 recorded, 0.3 now" in done.stdout
 
 
-def test_a_figure_without_a_record_is_named(tmp_path: Path):
-    path = tmp_path / "deck.md"
-    path.write_text(FIGURE_DECK, encoding="utf-8")
-    stale = figures.stale([path])
-    assert stale == [f"figure figures/curve.svg on {path} (slide 1「学習曲線」) is missing or has no record: "
-                     "run `make figures`"]
-
-
-def test_a_figure_made_with_other_versions_is_a_note_with_its_fix_not_a_failure(tmp_path: Path):
+def test_a_figure_without_a_record_is_named_and_other_versions_are_a_note_not_a_failure(tmp_path: Path):
     """A reader's newer torch or matplotlib is not a stale figure (the deck's run compares what it plots)."""
     path = tmp_path / "deck.md"
     path.write_text(FIGURE_DECK, encoding="utf-8")
+    assert figures.stale([path]) == [f"figure figures/curve.svg on {path} (slide 1「学習曲線」) is missing or has no "
+                                     "record: run `make figures`"]
+
     (tmp_path / "figures").mkdir()
     (tmp_path / "figures" / "curve.svg").write_text("<svg/>")
     block = next(b for b in deck.load(path).blocks if b.name == "curve.py")
@@ -86,5 +81,6 @@ def test_a_figure_made_with_other_versions_is_a_note_with_its_fix_not_a_failure(
     (tmp_path / "figures" / "curve.json").write_text(json.dumps(record))
     problems, notes = figures.review([path])
     assert problems == [] and len(notes) == 1
-    assert notes[0].startswith(f"note: figure figures/curve.svg on {path} (slide 1「学習曲線」) was made with {{'matplotlib': '0.1'}}")
+    assert notes[0].startswith(f"note: figure figures/curve.svg on {path} (slide 1「学習曲線」) was made with "
+                               "{'matplotlib': '0.1'}")
     assert notes[0].endswith("`make figures` remakes it")
