@@ -120,8 +120,11 @@ class DeckRun:
         if report.when != "call":
             return
         block = self.block(item) if isinstance(item, TestBlock) else None
-        if report.passed and block and self.saved:
-            self.judge_figures(report, block)
+        if report.passed and block and self.saved:  # judging its figures
+            if self.update_figures:
+                report.sections.append(("figures", "\n".join(figures.keep(p, block, data) for p, data in self.saved)))
+            elif problems := [line for path, data in self.saved for line in figures.compare(path.name, block, data)]:
+                report.outcome, report.longrepr = "failed", "\n".join(problems)
         if report.passed and item.nodeid in self.keys:
             self.cache.add(self.keys[item.nodeid], item.nodeid)
         if report.failed and call.excinfo and block:
@@ -129,12 +132,6 @@ class DeckRun:
             if self.update_outputs and (actual := outputs.actual_output(block, error)) is not None:
                 self.found.append((block, actual))
             report.longrepr = f"{blocks.explain(block, error)}\n\n{report.longrepr}"
-
-    def judge_figures(self, report: pytest.TestReport, block: deck.Block) -> None:
-        if self.update_figures:
-            report.sections.append(("figures", "\n".join(figures.keep(path, block, data) for path, data in self.saved)))
-        elif problems := [line for path, data in self.saved for line in figures.compare(path.name, block, data)]:
-            report.outcome, report.longrepr = "failed", "\n".join(problems)
 
     def pytest_report_teststatus(self, report: pytest.TestReport):
         if getattr(report, "deck_cached", False) and (report.when == "call" or report.skipped):
