@@ -9,12 +9,10 @@ In the spirit of Quarto's ``freeze: auto`` and jupyter-cache, but keyed on more 
 - the deck's modules as ``snippets/`` holds them (what the blocks import; every module is a file
   in the reader's folder from the first block on, so a module defined later counts too);
 - Python, the platform and every installed distribution's version;
-- the harness, every file of it (``deck.paths.HARNESS``: harness/, conftest.py, pytest's settings, deck/
-  and tools/ whole, so the MNIST pins and the rehearsal's two_nodes.sh too).
+- every file of the harness (``deck.paths.HARNESS``, which lists them).
 
-The tests under tests/ are keyed by their folder (`FOLDERS`, `key_for_test`).
-
-``CI=true`` or ``FRESH=1`` ignores the cache (results are still recorded).
+The tests under tests/ are keyed by their folder (`FOLDERS`). ``CI=true`` or ``FRESH=1`` ignores the
+cache (results are still recorded).
 """
 
 from __future__ import annotations

@@ -9,10 +9,8 @@ of a block is captured with *what it plotted* (lines, images, texts: `plotted`).
   block and every block before it), the versions, and the plotted data;
 - a plain run compares the plotted data with the record, within `TOLERANCE` (the bytes of a PNG or
   SVG differ between machines; the numbers do not, beyond float noise);
-- the record names the device the deck's ``accelerator="auto"`` trains on where it was made
-  (`device`: cpu, cuda or mps). On another device a fit's numbers are another run's (TF32
-  convolutions, other kernels), so there a difference is reported as a `NotCompared` warning,
-  naming both devices, and does not fail; on the recording device it fails as before;
+- the record names the device the deck's ``accelerator="auto"`` trains on (`device`); on another device
+  a fit's numbers are another run's (TF32, other kernels): a difference is a `NotCompared` warning there;
 - `review()` (part of ``make check``) fails on every figure whose code changed since it was made,
   with its slide and the command that remakes it, and notes (without failing) one made with other
   installed versions: the plotted numbers above are what decides whether such a figure is still right.
