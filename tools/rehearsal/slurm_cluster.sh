@@ -54,12 +54,12 @@ fi
 nodes_logs() {  # the job's state and output files, then the daemons' logs, on stderr
     local job=${1:-} file
     {
-        if [ -n "$job" ] && [ -n "${_nodes_anchor[0]:-}" ]; then
-            echo "----- scontrol show job $job -----"
-            nodes_on 0 timeout 5 scontrol show job "$job" 2>&1 | grep -E "JobState|Reason|ExitCode|StdOut|NodeList" |
-                sed 's/^ *//'
-        fi
         if [ -n "${_nodes_anchor[0]:-}" ]; then
+            if [ -n "$job" ]; then
+                echo "----- scontrol show job $job -----"
+                nodes_on 0 timeout 5 scontrol show job "$job" 2>&1 |
+                    grep -E "JobState|Reason|ExitCode|StdOut|NodeList" | sed 's/^ *//'
+            fi
             echo "----- squeue -----"
             nodes_on 0 timeout 5 squeue 2>&1
         fi
@@ -155,10 +155,8 @@ _sc_up() {
 # The commands of a login node, run on node0. Each runs in the background and is waited for, so
 # that SIGTERM (or the watchdog) reaches this shell at once, not after the command.
 _sc_client() {
-    local status
     nodes_on 0 "$@" &
-    wait $! && status=0 || status=$?
-    return $status
+    wait $!
 }
 srun() { _sc_client srun "$@"; }
 salloc() { _sc_client salloc "$@"; }

@@ -12,9 +12,9 @@
 # so the rendezvous really crosses a network link to node 0's address, as on a cluster, and torch
 # tells the nodes apart by host name (it sorts them by name to number them). This needs root,
 # iproute2, util-linux and CAP_SYS_ADMIN; without them both nodes run on this machine's loopback
-# (HEAD=localhost) and the reason is printed on stderr. TWO_NODES_NETNS=off forces that;
-# TWO_NODES_NETNS=require makes it an error instead. `bash two_nodes.sh --why-not` prints only the
-# reason (nothing when the namespaces can be made) and starts nothing.
+# (HEAD=localhost) and the reason is printed on stderr; TWO_NODES_NETNS=off forces that.
+# `bash two_nodes.sh --why-not` prints only the reason (nothing when the namespaces can be made) and
+# starts nothing.
 #
 # Bounded: torchrun gives up a rendezvous after 20 s (PET_RDZV_CONF, torchrun's environment form
 # of --rdzv-conf; its default is 10 minutes), and nodes.sh's watchdog stops the nodes after
@@ -51,11 +51,7 @@ nodes_logs() {
 }
 nodes_on_timeout() { nodes_fail "the nodes still ran after ${TWO_NODES_TIMEOUT} s and were stopped"; }
 
-_tn_why=$([ "${TWO_NODES_NETNS:-auto}" = off ] && echo "TWO_NODES_NETNS=off" || nodes_why_not)
-if [ -n "$_tn_why" ] && [ "${TWO_NODES_NETNS:-auto}" = require ]; then
-    _nodes_say "error: no network namespaces ($_tn_why), and TWO_NODES_NETNS=require"
-    exit 1
-fi
+_tn_why=$([ "${TWO_NODES_NETNS:-}" = off ] && echo "TWO_NODES_NETNS=off" || nodes_why_not)
 nodes_begin
 if [ -z "$_tn_why" ]; then
     nodes_up 10.77.0
