@@ -8,6 +8,7 @@ import pytest
 from torchvision.datasets import MNIST
 
 from deck.paths import DATA
+from harness import blocks
 from tools import mnist_data
 
 
@@ -44,6 +45,16 @@ def test_broken_files_are_named_and_staging_repairs_only_them(tmp_path: Path):
     assert mnist_data.problems(tmp_path) == []
     assert (raw / "train-labels-idx1-ubyte").stat().st_mtime_ns == untouched
     assert sorted(p.name for p in raw.iterdir()) == sorted(mnist_data.idx_names(mnist_data.read_pins()))
+
+
+def test_a_deck_run_with_mnist_unstaged_stops_before_its_first_block_with_the_repair(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(blocks, "DATA", tmp_path)  # nothing staged
+    with pytest.raises(pytest.exit.Exception) as stop:
+        blocks.check_the_readers_setup()
+    lines = stop.value.msg.splitlines()
+    assert stop.value.returncode == 1 and lines[0] == "MNIST is not staged correctly:"
+    assert lines[1] == f"{mnist_data.raw_folder(tmp_path)}/train-images-idx3-ubyte: missing"
+    assert lines[-1] == "Repair with: make data"
 
 
 def test_an_interrupted_write_leaves_nothing_behind(tmp_path: Path, monkeypatch):

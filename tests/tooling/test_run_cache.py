@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import deck
 from deck.paths import DATA, HARNESS, ROOT, harness_files
 from harness import cache
 from tools.generated import copy_project_files
@@ -112,6 +113,22 @@ def test_a_harness_change_reruns_every_deck_block(tmp_path: Path):
                         encoding="utf-8")
         assert path in harness_files(root), f"{name} is not in deck.paths.HARNESS: a change to it leaves blocks cached"
     assert block_outcomes(root) == ["PASSED", "PASSED"], "the harness changed, yet a deck block was reported cached"
+
+
+def test_a_block_is_keyed_on_the_decks_modules_one_defined_later_too(tmp_path: Path, monkeypatch):
+    """Every module is a file in the reader's folder from the first block on, so a change to one re-runs earlier
+    blocks."""
+    monkeypatch.setattr(cache, "ROOT", tmp_path)
+    monkeypatch.setattr(cache, "SNIPPETS", tmp_path / "snippets")
+    (tmp_path / "snippets").mkdir()
+    later = "\n---\n\n# 三枚目\n\n```python\n# later.py\nVALUE = 1\n```\n"
+    (tmp_path / "deck.md").write_text(DECK_WITH_BLOCKS + later, encoding="utf-8")
+    first = deck.load(tmp_path / "deck.md").blocks[0]
+    keys = []
+    for value in (1, 2):
+        (tmp_path / "snippets" / "later.py").write_text(f"VALUE = {value}\n", encoding="utf-8")
+        keys.append(cache.RunCache({}).key(first))
+    assert keys[0] != keys[1], "a module defined later changed, yet the first block's key did not"
 
 
 @pytest.mark.parametrize("name", ["CI", "FRESH"])
