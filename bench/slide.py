@@ -48,4 +48,3 @@ def render(results: dict) -> str:
 def kept() -> str:
     """The region from the kept results, bench/results.json."""
     return render(json.loads(BENCH_RESULTS.read_text(encoding="utf-8")))
-

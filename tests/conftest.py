@@ -44,7 +44,7 @@ def run_deck(tmp_path: Path):
 
 
 def _run_deck(folder: Path, text: str, *args: str, python: str = sys.executable, wrapper: tuple[str, ...] = (),
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+              env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     # Our harness as a plugin, none of the project's pytest settings, the deck as the only input; by default
     # this venv's Python (or `python`, run by `wrapper`) on a bare PATH, FRESH=1.
     deck = folder / "deck.md"
@@ -52,7 +52,7 @@ def _run_deck(folder: Path, text: str, *args: str, python: str = sys.executable,
     cmd = [*wrapper, python, "-m", "pytest", "-c", "/dev/null", "--rootdir", str(folder),
            "-p", "harness.plugin", "--codeblocks", "-q", *args, str(deck)]
     env = env or {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "FRESH": "1"}
-    return subprocess.run(cmd, cwd=folder, capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(cmd, cwd=folder, capture_output=True, text=True, env=env, timeout=timeout)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -17,8 +17,8 @@ def marp_build(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
                           env=env or dict(os.environ))
 
 
-def make(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def make(folder: Path, *args: str, env: dict[str, str] | None = None,
+         timeout: float = 300) -> subprocess.CompletedProcess:
     """The project's Makefile, run in `folder` (a partial copy of the project)."""
     return subprocess.run(["make", "-f", str(ROOT / "Makefile"), *args], cwd=folder, capture_output=True, text=True,
-                          env=env or dict(os.environ), timeout=300)
-
+                          env=env or dict(os.environ), timeout=timeout)

@@ -35,7 +35,8 @@ def test_a_venv_without_pip_is_filled_by_uv(tmp_path: Path):
     fake.mkdir()
     (fake / "uv").write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/uv-args\n')
     (fake / "uv").chmod(0o755)
-    done = make(tmp_path, ".venv/.installed", env=dict(os.environ, PATH=f"{fake}{os.pathsep}{os.environ['PATH']}"))
+    done = make(tmp_path, ".venv/.installed", env=dict(os.environ, PATH=f"{fake}{os.pathsep}{os.environ['PATH']}"),
+                timeout=120)
     assert done.returncode == 0, done.stderr
     assert "a uv venv: no pip in it" in done.stdout
     assert (tmp_path / "uv-args").read_text().split() == ["pip", "install", "--quiet", "--python", ".venv/bin/python",
@@ -49,7 +50,7 @@ def test_a_venv_without_pip_is_named_before_the_install_block_could_use_another_
     site = subprocess.check_output([str(python), "-c", "import site; print(site.getsitepackages()[0])"], text=True).strip()
     ours = subprocess.check_output([sys.executable, "-c", "import site; print(site.getsitepackages()[0])"], text=True).strip()
     Path(site, "project-venv.pth").write_text(ours + "\n")  # this project's packages, but not its pip script
-    done = run_deck("# 1\n\n<!-- snippet: one -->\n```python\nprint(1)\n```\n", python=str(python))
+    done = run_deck("# 1\n\n<!-- snippet: one -->\n```python\nprint(1)\n```\n", python=str(python), timeout=120)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "has no pip, so the deck's install block would run" in done.stdout + done.stderr
     assert f"uv pip install --python {python} pip" in done.stdout + done.stderr
